@@ -1,0 +1,68 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Read from `<PREFIX>_*` environment variables; invalid values stop start-up."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        description="SQLAlchemy URL of this service's own database (asyncpg driver).",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Tansu (embedded) rejects InitProducerId; Apache Kafka in production turns this on.
+    kafka_enable_idempotence: bool = False
+    kafka_compression: str | None = "gzip"
+    # Tansu answers a waiting fetch only when this runs out: it is the embedded event latency.
+    consumer_fetch_max_wait_ms: int = Field(default=30, ge=1, le=10_000)
+    consumer_group: str | None = None
+    # Tests assign partitions by hand: joining a group takes ~5 s on the embedded broker.
+    consumer_assign_manually: bool = False
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    consumer_retry_backoff_s: float = Field(default=0.2, gt=0, le=60)
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    outbox_retention_days: int = Field(default=7, ge=0)
+
+    run_relay: bool = True
+    run_consumer: bool = True
+
+    jwt_jwks_file: Path | None = Field(
+        default=None, description="JSON Web Key Set with the public keys that sign tokens."
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of the company's OpenID Connect provider."
+    )
+    jwt_issuer: str = "crm-local"
+    jwt_audience: str = "crm"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_page_size: int = Field(default=200, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _needs_a_key_source(self) -> Self:
+        if self.jwt_jwks_file is None and self.jwt_jwks_url is None:
+            raise ValueError("set jwt_jwks_file or jwt_jwks_url: tokens cannot be verified")
+        return self
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database for tools that need a plain URL (asyncpg connect, Alembic)."""
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -1,0 +1,4 @@
+from crm_customers.adapters.orm import Base
+from servicekit.migrations import run_env
+
+run_env(Base.metadata)

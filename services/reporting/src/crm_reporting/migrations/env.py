@@ -1,0 +1,4 @@
+from crm_reporting.adapters.orm import Base
+from servicekit.migrations import run_env
+
+run_env(Base.metadata)

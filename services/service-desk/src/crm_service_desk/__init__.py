@@ -1,0 +1,1 @@
+"""crm_service_desk."""
