@@ -44,7 +44,7 @@ def test_an_expired_token_is_refused(keys, verifier):
 
 
 def test_a_token_for_another_audience_is_refused(keys, verifier):
-    with pytest.raises(Unauthorized, match="(?i)audience"):
+    with pytest.raises(Unauthorized, match=r"(?i)audience"):
         verifier.verify(token(keys, audience="billing"))
 
 

@@ -46,8 +46,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         max_body_bytes=settings.max_body_bytes,
     )
     _add_platform_routes(app)
-    for router in definition.routers:
-        app.include_router(router)
+    if settings.serve_api:
+        for router in definition.routers:
+            app.include_router(router)
     return app
 
 

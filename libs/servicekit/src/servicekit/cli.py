@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,8 +24,17 @@ def service_main(
     api = commands.add_parser("api", help="serve HTTP (and run the relay and consumers)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=default_port)
+    worker = commands.add_parser(
+        "worker", help="run consumers and the outbox relay; serve only health and metrics"
+    )
+    worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument("--port", type=int, default=default_port + 1000)
     commands.add_parser("migrate", help="apply database migrations up to head")
     args = parser.parse_args(argv)
+    prefix = str(settings_cls.model_config.get("env_prefix", ""))
+    if args.command == "worker":
+        os.environ[f"{prefix}SERVE_API"] = "false"
+        os.environ.setdefault(f"{prefix}RUN_CONSUMER", "true")
 
     settings = settings_cls()
     if args.command == "migrate":

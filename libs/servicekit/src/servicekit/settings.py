@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
     outbox_retention_days: int = Field(default=7, ge=0)
 
+    # One image, three roles: the API, its consumers (scaled on lag) and the relay run
+    # together on a laptop and apart on Kubernetes (`python -m crm_<svc> worker`).
+    serve_api: bool = True
     run_relay: bool = True
     run_consumer: bool = True
 
