@@ -36,3 +36,4 @@ SEQUENCE_ANOMALIES = Counter(
     "Events whose aggregate sequence skipped ahead (gap) or went back (out_of_order).",
     ["consumer", "kind"],
 )
+JOB_RUNS = Counter("crm_job_runs_total", "Scheduled job runs by outcome.", ["job", "outcome"])

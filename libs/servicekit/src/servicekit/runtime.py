@@ -22,6 +22,7 @@ from servicekit.kafka import ProducerHolder
 from servicekit.logging import get_logger
 from servicekit.migrations import database_ready, head_revisions
 from servicekit.outbox import OutboxRelay
+from servicekit.scheduler import JobScheduler, ScheduledJob
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -39,6 +40,7 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     handlers: EventHandlers = field(default_factory=EventHandlers)
     subscribes: Sequence[str] = ()
+    jobs: Sequence[ScheduledJob] = ()
     # Domain exceptions and the problem each becomes at the HTTP boundary.
     domain_errors: Mapping[type[Exception], type[Problem]] = field(default_factory=dict)
 
@@ -65,6 +67,7 @@ class Runtime:
                 if settings.consumer_assign_manually
                 else settings.consumer_group or f"crm-{definition.name}",
             )
+        self.scheduler = JobScheduler(definition.jobs, self.session_factory)
         self._heads = head_revisions(definition.migrations)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -74,6 +77,10 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
         if self.consumer is not None:
             self._tasks.append(asyncio.create_task(self.consumer.run(self._stop), name="consumer"))
+        if self.settings.run_jobs and self.definition.jobs:
+            self._tasks.append(
+                asyncio.create_task(self.scheduler.run(self._stop), name="scheduler")
+            )
         log.info("service_started", service=self.definition.name)
 
     async def stop(self) -> None:

@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
     serve_api: bool = True
     run_relay: bool = True
     run_consumer: bool = True
+    run_jobs: bool = True
 
     jwt_jwks_file: Path | None = Field(
         default=None, description="JSON Web Key Set with the public keys that sign tokens."

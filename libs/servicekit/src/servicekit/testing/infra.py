@@ -69,6 +69,8 @@ class TestInfra:
             "kafka_bootstrap": self.bootstrap,
             "jwt_jwks_file": self.keys.jwks,
             "consumer_assign_manually": True,
+            # Tests run jobs themselves with a chosen `now` (runtime.scheduler.run_once).
+            "run_jobs": False,
             "outbox_poll_interval_s": 0.5,
             "log_json": False,
             "log_level": "WARNING",
