@@ -62,7 +62,10 @@ def test_export_all_writes_one_stable_file_per_type(tmp_path: Path) -> None:
     for path in paths:
         text = path.read_text()
         assert text.endswith("}\n")
-        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        assert (
+            text
+            == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
 
 
 def test_the_event_schema_pins_type_and_source_and_embeds_the_payload() -> None:
@@ -75,5 +78,5 @@ def test_the_event_schema_pins_type_and_source_and_embeds_the_payload() -> None:
     data = schema["properties"]["data"]
     payload = spec.payload.model_json_schema()
     assert data["properties"] == payload["properties"]
-    assert set(schema["$defs"]) == set(payload.get("$defs", {}))
+    assert set(schema.get("$defs", {})) == set(payload.get("$defs", {}))
     assert "data" in schema["required"]

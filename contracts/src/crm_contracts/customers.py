@@ -1,5 +1,6 @@
 """Events published by the customers service on `crm.customers.events`."""
 
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
@@ -200,3 +201,134 @@ CUSTOMER_MERGED_V1 = register(
         },
     )
 )
+
+
+class CustomerPoolReturnWarningV1(Payload):
+    """A customer will go back to the pool soon unless its owner interacts with it."""
+
+    customer_id: UUID = Field(description="The customer at risk.")
+    owner_id: str = Field(description="The owner who should act.")
+    returns_at: datetime = Field(description="When it returns to the pool without contact.")
+    idle_days: int = Field(ge=0, description="Days since the last interaction or assignment.")
+
+
+class ContactChangedV1(Payload):
+    """A contact person of a customer was created or changed (full current state)."""
+
+    customer_id: UUID = Field(description="The customer the contact belongs to.")
+    contact_id: UUID = Field(description="The contact.")
+    name: str = Field(description="Full name.")
+    title: str | None = Field(default=None, description="Job title.")
+    phone: str | None = Field(default=None, description="Phone.")
+    email: str | None = Field(default=None, description="E-mail.")
+    is_primary: bool = Field(default=False, description="The customer's main contact.")
+    unsubscribed: bool = Field(default=False, description="Opted out of marketing mail.")
+    deleted: bool = Field(default=False, description="True when the contact was deleted.")
+    changed_by: str = Field(description="User id.")
+
+
+class InteractionLoggedV1(Payload):
+    """A rep logged an interaction with a customer (003: every contact is recorded)."""
+
+    customer_id: UUID = Field(description="The customer.")
+    interaction_id: UUID = Field(description="The interaction.")
+    author_id: str = Field(description="Who had the interaction.")
+    occurred_at: datetime = Field(description="When it took place.")
+    channel: str = Field(description="visit, call, email, meeting, message or other.")
+    outcome: str = Field(description="What came of it.")
+    next_step: str = Field(description="What happens next.")
+    next_step_due: date = Field(description="When the next step is due.")
+
+
+class InteractionClosedV1(Payload):
+    """An interaction was closed; from now on it cannot be changed or deleted."""
+
+    customer_id: UUID = Field(description="The customer.")
+    interaction_id: UUID = Field(description="The interaction.")
+    closed_by: str = Field(description="Who closed it.")
+
+
+class SegmentChangedV1(Payload):
+    """A marketing segment was created, changed or deleted (members resolve on demand)."""
+
+    segment_id: UUID = Field(description="The segment (also the partition key).")
+    name: str = Field(description="Segment name.")
+    kind: Literal["static", "filter"] = Field(description="A fixed list or a saved filter.")
+    deleted: bool = Field(default=False, description="True when the segment was deleted.")
+    changed_by: str = Field(description="User id.")
+
+
+_CUSTOMER = "3f0c6c1e-8a53-4c2b-9a57-2f1d8f0b6d41"
+for _spec in (
+    EventSpec(
+        type="crm.customers.customer.pool_return_warning.v1",
+        topic=CUSTOMERS_EVENTS,
+        payload=CustomerPoolReturnWarningV1,
+        summary="A customer returns to the pool soon unless its owner gets in touch.",
+        example={
+            "customer_id": _CUSTOMER,
+            "owner_id": "north-rep",
+            "returns_at": "2026-12-01T09:00:00Z",
+            "idle_days": 27,
+        },
+    ),
+    EventSpec(
+        type="crm.customers.contact.changed.v1",
+        topic=CUSTOMERS_EVENTS,
+        payload=ContactChangedV1,
+        summary="A contact of a customer was created, changed or deleted.",
+        example={
+            "customer_id": _CUSTOMER,
+            "contact_id": "5b1e0c52-1f4e-4d3a-8f0e-2f4d1c9e7a10",
+            "name": "Li Wei",
+            "title": "Purchasing manager",
+            "phone": "+86 571 8888 6601",
+            "email": "li.wei@xinyuan.example.cn",
+            "is_primary": True,
+            "unsubscribed": False,
+            "deleted": False,
+            "changed_by": "north-rep",
+        },
+    ),
+    EventSpec(
+        type="crm.customers.interaction.logged.v1",
+        topic=CUSTOMERS_EVENTS,
+        payload=InteractionLoggedV1,
+        summary="An interaction with a customer was logged.",
+        example={
+            "customer_id": _CUSTOMER,
+            "interaction_id": "9e3c2a1b-7d6f-4e5a-8b9c-0d1e2f3a4b5c",
+            "author_id": "north-rep",
+            "occurred_at": "2026-11-20T10:30:00Z",
+            "channel": "visit",
+            "outcome": "interested in the annual plan",
+            "next_step": "send a quote",
+            "next_step_due": "2026-11-25",
+        },
+    ),
+    EventSpec(
+        type="crm.customers.interaction.closed.v1",
+        topic=CUSTOMERS_EVENTS,
+        payload=InteractionClosedV1,
+        summary="An interaction was closed and became immutable.",
+        example={
+            "customer_id": _CUSTOMER,
+            "interaction_id": "9e3c2a1b-7d6f-4e5a-8b9c-0d1e2f3a4b5c",
+            "closed_by": "north-rep",
+        },
+    ),
+    EventSpec(
+        type="crm.customers.segment.changed.v1",
+        topic=CUSTOMERS_EVENTS,
+        payload=SegmentChangedV1,
+        summary="A marketing segment was created, changed or deleted.",
+        example={
+            "segment_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "name": "Wholesale in Zhejiang",
+            "kind": "filter",
+            "deleted": False,
+            "changed_by": "marketer",
+        },
+    ),
+):
+    register(_spec)

@@ -7,13 +7,14 @@ from pathlib import Path
 from crm_contracts import SALES_EVENTS
 from fastapi import FastAPI
 from servicekit.app import create_service_app
-from servicekit.errors import InvalidInput
+from servicekit.errors import Conflict, InvalidInput
 from servicekit.runtime import ServiceDefinition
 
 from crm_customers.config import CustomersSettings
-from crm_customers.domain.model import DomainError
-from crm_customers.entrypoints.api.routes import router
+from crm_customers.domain.model import ConflictError, DomainError
+from crm_customers.entrypoints.api import customers, interactions, pool, settings
 from crm_customers.entrypoints.consumer import handlers
+from crm_customers.service_layer.jobs import POOL_RULE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,14 +24,18 @@ def definition() -> ServiceDefinition:
         name="customers",
         title="CRM customers service",
         version="0.1.0",
-        description="Accounts, contacts, interactions, the customer pool and ownership.",
+        description=(
+            "The customer base: accounts, contacts, interactions, the customer pool with one "
+            "owner per customer, the company's data policy, segments, duplicates and merge."
+        ),
         migrations=MIGRATIONS,
-        routers=[router],
+        routers=[customers.router, pool.router, interactions.router, settings.router],
         handlers=handlers,
         subscribes=[SALES_EVENTS],
-        domain_errors={DomainError: InvalidInput},
+        jobs=[POOL_RULE],
+        domain_errors={DomainError: InvalidInput, ConflictError: Conflict},
     )
 
 
-def create_app(settings: CustomersSettings | None = None) -> FastAPI:
-    return create_service_app(definition(), settings or CustomersSettings())
+def create_app(config: CustomersSettings | None = None) -> FastAPI:
+    return create_service_app(definition(), config or CustomersSettings())
