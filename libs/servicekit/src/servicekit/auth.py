@@ -77,7 +77,11 @@ class Principal:
         if self.scope is Scope.BRANCH or owner_col is None:
             return and_(in_tenant, branch_col == self.branch)
         mine = owner_col == self.user_id
-        return and_(in_tenant, or_(mine, owner_col.is_(None)) if include_unowned else mine)
+        if not include_unowned:
+            return and_(in_tenant, mine)
+        # A rep's pool is the unowned records of the rep's own branch.
+        pooled = and_(owner_col.is_(None), branch_col == self.branch)
+        return and_(in_tenant, or_(mine, pooled))
 
 
 class TokenVerifier:

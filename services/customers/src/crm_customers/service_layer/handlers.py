@@ -173,7 +173,11 @@ async def claim(*, uow: CustomersUnitOfWork, customer_id: UUID, principal: Princ
     """Take a pooled customer. The row lock makes a simultaneous second claim see the owner."""
     _require(principal, frozenset({Role.SALES_REP, Role.BRANCH_MANAGER}), "claim customers")
     async with uow:
-        customer = await _visible(uow, customer_id, principal, lock=True)
+        # Not the rep's visibility filter: once a rival's claim commits, the row leaves it
+        # and the loser would read 404 instead of learning it was claimed (409).
+        customer = await uow.customers.get_in_tenant(principal.tenant, customer_id, for_update=True)
+        if customer is None or customer.branch_id != principal.branch:
+            raise NotFound(f"No customer {customer_id} in your branch's pool.")
         customer.claim(principal.user_id, rep_branch=principal.branch, now=_now())
         await uow.commit()
     return customer
