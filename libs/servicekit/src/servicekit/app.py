@@ -44,6 +44,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         RequestContextMiddleware,
         service=definition.name,
         max_body_bytes=settings.max_body_bytes,
+        upload_paths=tuple(definition.upload_paths),
+        max_upload_bytes=settings.max_upload_bytes,
     )
     _add_platform_routes(app)
     if settings.serve_api:

@@ -16,23 +16,36 @@ from servicekit.tracing import current_traceparent, new_traceparent, trace_id
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_body_bytes: int,
+        upload_paths: tuple[str, ...] = (),
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        limit = (
+            self.max_upload_bytes
+            if self.upload_paths and scope["path"].startswith(self.upload_paths)
+            else self.max_body_bytes
+        )
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+        if length is not None and length.isdigit() and int(length) > limit:
             # Refused before a byte of the body is read.
             await problem_response(
-                413,
-                "Payload too large",
-                f"The body is {length} bytes; the limit is {self.max_body_bytes}.",
+                413, "Payload too large", f"The body is {length} bytes; the limit is {limit}."
             )(scope, receive, send)
             return
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
@@ -59,8 +72,8 @@ class RequestContextMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body_bytes:
-                raise BodyTooLarge(self.max_body_bytes)
+            if received > limit:
+                raise BodyTooLarge(limit)
             return message
 
         try:

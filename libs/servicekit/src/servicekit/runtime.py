@@ -41,6 +41,8 @@ class ServiceDefinition:
     handlers: EventHandlers = field(default_factory=EventHandlers)
     subscribes: Sequence[str] = ()
     jobs: Sequence[ScheduledJob] = ()
+    # Path prefixes of bulk-upload routes: they get `max_upload_bytes` instead of the cap.
+    upload_paths: Sequence[str] = ()
     # Domain exceptions and the problem each becomes at the HTTP boundary.
     domain_errors: Mapping[type[Exception], type[Problem]] = field(default_factory=dict)
 

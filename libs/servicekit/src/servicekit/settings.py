@@ -58,7 +58,8 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    max_page_size: int = Field(default=200, ge=1, le=10_000)
+    # Bulk routes (CSV imports) accept more; every other body stays under max_body_bytes.
+    max_upload_bytes: int = Field(default=64 * 1_048_576, ge=1024)
 
     @model_validator(mode="after")
     def _needs_a_key_source(self) -> Self:
