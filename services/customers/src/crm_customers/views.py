@@ -8,13 +8,22 @@ from uuid import UUID
 
 from crm_contracts.customers import LifecycleStage
 from servicekit.auth import Principal
+from servicekit.errors import NotFound
 from servicekit.paging import Page, PageParams, fetch_page, order_by
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_customers.adapters.orm import ContactRow, CustomerRow, InteractionRow, OwnershipRow
+from crm_customers.adapters.orm import (
+    ContactRow,
+    CustomerRow,
+    InteractionRow,
+    OwnershipRow,
+    SegmentMemberRow,
+    SegmentRow,
+)
 from crm_customers.adapters.repository import load_policy, visible
 from crm_customers.domain.model import Tier
+from crm_customers.domain.segment import SegmentKind
 from crm_customers.entrypoints.api.schemas import (
     CompletenessRow,
     ContactRead,
@@ -22,6 +31,7 @@ from crm_customers.entrypoints.api.schemas import (
     DuplicateGroup,
     InteractionRead,
     OwnershipRead,
+    SegmentRead,
     TimelineEntry,
 )
 
@@ -255,4 +265,51 @@ def interactions_query(principal: Principal, customer_id: UUID) -> Select[Any]:
         InteractionRow.tenant_id == principal.tenant,
         InteractionRow.customer_id == customer_id,
         InteractionRow.deleted_at.is_(None),
+    )
+
+
+async def segments(session: AsyncSession, principal: Principal) -> list[SegmentRead]:
+    rows = await session.scalars(
+        select(SegmentRow)
+        .where(SegmentRow.tenant_id == principal.tenant, SegmentRow.deleted_at.is_(None))
+        .order_by(SegmentRow.name)
+    )
+    return [SegmentRead.model_validate(r) for r in rows]
+
+
+async def segment(session: AsyncSession, segment_id: UUID, principal: Principal) -> SegmentRead:
+    row = await session.scalar(
+        select(SegmentRow).where(
+            SegmentRow.id == segment_id,
+            SegmentRow.tenant_id == principal.tenant,
+            SegmentRow.deleted_at.is_(None),
+        )
+    )
+    if row is None:
+        raise NotFound(f"No segment {segment_id}.")
+    return SegmentRead.model_validate(row)
+
+
+async def segment_members(
+    session: AsyncSession, segment_id: UUID, principal: Principal, page: PageParams
+) -> Page[CustomerRead]:
+    """Members the reader may see: a static list as stored, a filter resolved now."""
+    found = await segment(session, segment_id, principal)
+    if found.kind is SegmentKind.FILTER:
+        query = customers_query(principal, CustomerFilter.from_json(found.filter))
+    else:
+        query = customers_query(principal, CustomerFilter()).where(
+            CustomerRow.id.in_(
+                select(SegmentMemberRow.customer_id).where(
+                    SegmentMemberRow.segment_id == segment_id
+                )
+            )
+        )
+    order = order_by(page.sort, SORTABLE, default=[CustomerRow.name], tiebreak=CustomerRow.id)
+    rows, total = await fetch_page(session, query, page, order)
+    return Page[CustomerRead](
+        items=[CustomerRead.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from crm_customers.domain.interaction import Channel
 from crm_customers.domain.model import CustomerKind, Tier
 from crm_customers.domain.policy import POLICY_FIELDS, CustomFieldType
+from crm_customers.domain.segment import SegmentKind
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -332,3 +333,61 @@ class CompletenessRow(BaseModel):
     customers: int
     average: float = Field(description="Mean share of standard fields filled, 0..1.")
     below_policy: int = Field(description="Customers missing a field the policy requires.")
+
+
+class SegmentFilter(Schema):
+    """The same filters as `GET /customers`, saved."""
+
+    owner_id: Short | None = None
+    branch_id: Short | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    tier: Tier | None = None
+    industry: Short | None = None
+    tag: Tag | None = None
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    in_pool: bool | None = None
+    custom: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], str] = Field(
+        default_factory=dict
+    )
+
+
+class SegmentCreate(Schema):
+    name: Name
+    kind: SegmentKind
+    filter: SegmentFilter | None = None
+    members: Annotated[list[UUID], Field(max_length=10_000)] = Field(default_factory=list)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Wholesale prospects",
+                    "kind": "filter",
+                    "filter": {"industry": "wholesale", "lifecycle_stage": "prospect"},
+                },
+                {
+                    "name": "Trade fair 2026",
+                    "kind": "static",
+                    "members": ["3f0c6c1e-8a53-4c2b-9a57-2f1d8f0b6d41"],
+                },
+            ]
+        }
+    )
+
+
+class SegmentChange(Schema):
+    name: Name | None = None
+    add: Annotated[list[UUID], Field(max_length=10_000)] = Field(default_factory=list)
+    remove: Annotated[list[UUID], Field(max_length=10_000)] = Field(default_factory=list)
+
+
+class SegmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    kind: SegmentKind
+    filter: dict[str, Any]
+    created_by: str
+    version: int
+    created_at: datetime
