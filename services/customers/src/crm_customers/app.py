@@ -12,7 +12,7 @@ from servicekit.runtime import ServiceDefinition
 
 from crm_customers.config import CustomersSettings
 from crm_customers.domain.model import ConflictError, DomainError
-from crm_customers.entrypoints.api import customers, interactions, pool, settings
+from crm_customers.entrypoints.api import customers, interactions, pool, segments, settings
 from crm_customers.entrypoints.consumer import handlers
 from crm_customers.service_layer.jobs import POOL_RULE
 
@@ -29,7 +29,13 @@ def definition() -> ServiceDefinition:
             "owner per customer, the company's data policy, segments, duplicates and merge."
         ),
         migrations=MIGRATIONS,
-        routers=[customers.router, pool.router, interactions.router, settings.router],
+        routers=[
+            customers.router,
+            pool.router,
+            interactions.router,
+            segments.router,
+            settings.router,
+        ],
         handlers=handlers,
         subscribes=[SALES_EVENTS],
         jobs=[POOL_RULE],
