@@ -18,15 +18,29 @@ class UnitOfWork:
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+        self._sessions: async_sessionmaker[AsyncSession] | None = sessions
+        self._joined: AsyncSession | None = None
         self._events: list[CloudEvent] = []
         self._committed = False
 
+    @classmethod
+    def joining(cls, session: AsyncSession) -> Self:
+        """A unit of work inside a transaction someone else owns (an event consumer's, whose
+        inbox row must commit with the effect): commit() only flushes."""
+        uow = cls.__new__(cls)
+        uow._sessions, uow._joined = None, session
+        uow._events, uow._committed = [], False
+        return uow
+
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        await self.session.begin()
         self._events = []
         self._committed = False
+        if self._joined is not None:
+            self.session = self._joined
+            return self
+        assert self._sessions is not None
+        self.session = self._sessions()
+        await self.session.begin()
         return self
 
     async def __aexit__(
@@ -35,6 +49,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._joined is not None:
+            return  # the owner of the transaction commits or rolls back
         try:
             if not self._committed:
                 await self.session.rollback()
@@ -49,6 +65,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await add_to_outbox(self.session, self._events)
-        await self.session.commit()
+        if self._joined is not None:
+            await self.session.flush()
+        else:
+            await self.session.commit()
         self._events = []
         self._committed = True

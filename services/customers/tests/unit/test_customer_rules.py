@@ -43,9 +43,10 @@ def test_a_lead_cannot_churn_before_it_was_a_customer():
 
 def test_a_won_deal_makes_a_prospect_a_customer_but_leaves_a_customer_alone():
     prospect = customer(lifecycle_stage=LifecycleStage.PROSPECT)
-    assert prospect.won_deal(by="system")
+    assert prospect.won_deal(1000.0, by="system")
     assert prospect.lifecycle_stage is LifecycleStage.CUSTOMER
-    assert not prospect.won_deal(by="system")
+    assert not prospect.won_deal(500.0, by="system")
+    assert prospect.revenue == 1500.0
 
 
 def test_a_claimed_customer_cannot_be_claimed_again():

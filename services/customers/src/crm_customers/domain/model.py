@@ -94,6 +94,7 @@ class Customer:
     lifecycle_reason: str | None = None
     tier: Tier | None = None
     satisfaction_score: float | None = None
+    revenue: float = 0.0  # won deals (value info, 003); the value pyramid ranks by it
     last_interaction_at: datetime | None = None
     owner_since: datetime | None = None
     pool_warned_at: datetime | None = None
@@ -190,8 +191,10 @@ class Customer:
         self._bump()
         self.events.append(events.LifecycleChanged(self.version, old, stage, reason, by))
 
-    def won_deal(self, *, by: str) -> bool:
-        """A won opportunity makes a lead or prospect a customer; True if it moved."""
+    def won_deal(self, amount: float, *, by: str) -> bool:
+        """A won opportunity adds revenue and makes a lead, prospect or churned customer a
+        customer again; True if the stage moved."""
+        self.revenue += amount
         if self.deleted_at is not None or self.lifecycle_stage not in (
             LifecycleStage.LEAD,
             LifecycleStage.PROSPECT,

@@ -1,5 +1,24 @@
-"""Events the customers service reacts to (sales outcomes arrive with the sales issue)."""
+"""Events the customers service reacts to: a won deal makes a prospect a customer."""
 
+from __future__ import annotations
+
+from crm_contracts import CloudEvent
+from crm_contracts.sales import OpportunityWonV1
 from servicekit.consumer import EventHandlers
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_customers.service_layer import handlers as use_cases
+from crm_customers.service_layer.unit_of_work import CustomersUnitOfWork
 
 handlers = EventHandlers()
+
+
+@handlers.on(OpportunityWonV1)
+async def opportunity_won(session: AsyncSession, event: CloudEvent) -> None:
+    won = OpportunityWonV1.model_validate(event.data)
+    await use_cases.won_deal(
+        uow=CustomersUnitOfWork.joining(session),
+        tenant_id=event.tenantid,
+        customer_id=won.customer_id,
+        amount=float(won.amount),
+    )

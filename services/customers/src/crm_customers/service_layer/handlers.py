@@ -357,11 +357,14 @@ async def merge(*, uow: CustomersUnitOfWork, cmd: MergeCustomers, principal: Pri
 # -- from other services ----------------------------------------------------------------------
 
 
-async def won_deal(*, uow: CustomersUnitOfWork, tenant_id: str, customer_id: UUID) -> bool:
-    """Sales won an opportunity: a lead or prospect becomes a customer."""
+async def won_deal(
+    *, uow: CustomersUnitOfWork, tenant_id: str, customer_id: UUID, amount: float
+) -> bool:
+    """Sales won an opportunity: revenue grows; a lead or prospect becomes a customer."""
     async with uow:
         customer = await uow.customers.get_in_tenant(tenant_id, customer_id, for_update=True)
-        if customer is None or not customer.won_deal(by="system"):
-            return False
+        if customer is None:
+            return False  # deleted here, or merged: sales re-points and wins again later
+        moved = customer.won_deal(amount, by="system")
         await uow.commit()
-    return True
+    return moved

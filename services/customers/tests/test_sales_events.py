@@ -1,0 +1,68 @@
+"""The customers service follows what sales publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from aiokafka import AIOKafkaProducer
+from crm_contracts import CUSTOMERS_EVENTS, SALES_EVENTS, new_event
+from crm_contracts.sales import OpportunityWonV1
+from servicekit.testing import read_events
+
+
+async def publish_win(bootstrap: str, tenant: str, customer_id: str, amount: str) -> None:
+    event = new_event(
+        OpportunityWonV1(
+            opportunity_id=uuid.uuid4(),
+            customer_id=uuid.UUID(customer_id),
+            amount=Decimal(amount),
+            currency="CNY",
+            owner_id="north-rep",
+            campaign_id=None,
+            closed_on=date(2026, 11, 23),
+            won_by="north-rep",
+        ),
+        tenant=tenant,
+        branch="north",
+        partition_key=customer_id,
+        subject=f"opportunity/{uuid.uuid4()}",
+        sequence=3,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        value = event.to_json_bytes()
+        await producer.send_and_wait(SALES_EVENTS, value, key=customer_id.encode())
+        await producer.send_and_wait(SALES_EVENTS, value, key=customer_id.encode())  # redelivery
+    finally:
+        await producer.stop()
+
+
+async def test_a_won_opportunity_makes_a_prospect_a_customer_once(
+    customers, auth, new_customer, infra, tenant
+):
+    prospect = await new_customer(lifecycle_stage="prospect")
+    await publish_win(infra.bootstrap, tenant, prospect["id"], "25000.00")
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        current = (
+            await customers.get(f"/customers/{prospect['id']}", headers=auth("north-rep"))
+        ).json()
+        if current["lifecycle_stage"] == "customer":
+            break
+        assert asyncio.get_running_loop().time() < deadline, current
+        await asyncio.sleep(0.05)
+
+    changes = await read_events(
+        infra.bootstrap,
+        CUSTOMERS_EVENTS,
+        settle_s=1.0,
+        where=lambda e: e.tenantid == tenant and e.type.endswith("lifecycle_changed.v1"),
+    )
+    assert [(e.data["old_stage"], e.data["new_stage"], e.data["changed_by"]) for e in changes] == [
+        ("prospect", "customer", "system")
+    ]
