@@ -135,3 +135,26 @@ VISIT = {
     "next_step": "Send a quote.",
     "next_step_due": "2026-11-25",
 }
+
+
+async def test_the_value_pyramid_ranks_customers_by_revenue(
+    customers, auth, new_customer, runtime, tenant
+):
+    from crm_customers.service_layer.jobs import VALUE_TIERS
+    from sqlalchemy import text
+
+    created = [await new_customer("north-rep", name=f"C{n:02}") for n in range(20)]
+    async with runtime.session_factory() as session, session.begin():
+        for n, customer in enumerate(created):
+            await session.execute(
+                text("UPDATE customers SET revenue = :r WHERE id = :id"),
+                {"r": 1000.0 * (20 - n), "id": customer["id"]},
+            )
+    await runtime.scheduler.run_once(VALUE_TIERS)
+    page = (
+        await customers.get("/customers?sort=-revenue&limit=20", headers=auth("north-rep"))
+    ).json()
+    tiers = [c["tier"] for c in page["items"]]
+    # 20 customers: the top one is the top 1%, ranks 1-3 fall in the next 15% (5%..20%).
+    assert tiers == ["vip", "medium", "medium", "medium"] + ["small"] * 16
+    assert (await runtime.scheduler.run_once(VALUE_TIERS)) == 0  # nothing moves twice

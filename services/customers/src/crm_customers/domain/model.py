@@ -28,6 +28,20 @@ class Tier(StrEnum):
     SMALL = "small"
 
 
+def tier_for(rank: int, count: int) -> Tier:
+    """Tier of the customer ranked `rank` (0 = most revenue) among `count`.
+
+    Exact integer shares: top 1% VIP, next 4% large, next 15% medium, the rest small.
+    """
+    if rank * 100 < count:
+        return Tier.VIP
+    if rank * 100 < count * 5:
+        return Tier.LARGE
+    if rank * 100 < count * 20:
+        return Tier.MEDIUM
+    return Tier.SMALL
+
+
 class DomainError(Exception):
     """A rule of the customer base was broken: the request is wrong (422)."""
 
@@ -203,6 +217,14 @@ class Customer:
             return False
         self.change_stage(LifecycleStage.CUSTOMER, reason=None, by=by)
         return True
+
+    def rank(self, tier: Tier) -> None:
+        """The value pyramid placed this customer in `tier` (a derived, published fact)."""
+        if tier == self.tier:
+            return
+        old, self.tier = self.tier, tier
+        self._bump()
+        self.events.append(events.CustomerUpdated(self.version, {"tier": (old, tier)}, "system"))
 
     # -- ownership and the pool -----------------------------------------------------------
 

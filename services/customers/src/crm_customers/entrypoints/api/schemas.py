@@ -114,7 +114,10 @@ class CustomerRead(Schema):
     website: str | None
     tags: list[str]
     custom_fields: dict[str, Any]
-    tier: Tier | None
+    tier: Tier | None = Field(
+        description="Value pyramid tier by revenue (vip, large, medium, small)."
+    )
+    revenue: float = Field(description="Sum of won deals.")
     satisfaction_score: float | None
     last_interaction_at: datetime | None
     owner_since: datetime | None
