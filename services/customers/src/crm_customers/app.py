@@ -14,7 +14,7 @@ from crm_customers.config import CustomersSettings
 from crm_customers.domain.model import ConflictError, DomainError
 from crm_customers.entrypoints.api import customers, interactions, pool, segments, settings
 from crm_customers.entrypoints.consumer import handlers
-from crm_customers.service_layer.jobs import POOL_RULE
+from crm_customers.service_layer.jobs import POOL_RULE, VALUE_TIERS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,7 +38,7 @@ def definition() -> ServiceDefinition:
         ],
         handlers=handlers,
         subscribes=[SALES_EVENTS],
-        jobs=[POOL_RULE],
+        jobs=[POOL_RULE, VALUE_TIERS],
         domain_errors={DomainError: InvalidInput, ConflictError: Conflict},
     )
 
