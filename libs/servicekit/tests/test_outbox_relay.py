@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import pytest
-from crm_contracts import CUSTOMERS_EVENTS
+from crm_contracts import CUSTOMERS_EVENTS, CloudEvent
+from crm_contracts.customers import CustomerCreatedV1
+from servicekit.consumer import EventHandlers, IdempotentConsumer
 from servicekit.embedded import EmbeddedBroker, free_port
 from servicekit.kafka import ProducerHolder, ensure_topics
 from servicekit.outbox import OutboxRelay, republish_since
@@ -18,6 +20,7 @@ from servicekit.tables import outbox
 from servicekit.testing import read_events
 from servicekit.uow import UnitOfWork
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @contextlib.asynccontextmanager
@@ -113,8 +116,8 @@ class CrashAfterAck(OutboxRelay):
         await super().mark_published(conn, seqs)
 
 
-async def test_a_relay_crash_after_the_ack_publishes_the_event_again(
-    make_event, platform_db, infra, tenant
+async def test_a_relay_crash_after_the_ack_publishes_again_and_the_consumer_applies_once(
+    make_event, applied_counts, platform_db, infra, tenant
 ):
     event = make_event(tenant)
     async with UnitOfWork(platform_db.sessions) as uow:
@@ -124,17 +127,47 @@ async def test_a_relay_crash_after_the_ack_publishes_the_event_again(
     producers = ProducerHolder(platform_db.settings)
     async with running(CrashAfterAck(platform_db.settings, producers)):
         seen = await read_events(
-            infra.bootstrap,
-            CUSTOMERS_EVENTS,
-            where=lambda e: e.id == event.id,
-            expect=2,
+            infra.bootstrap, CUSTOMERS_EVENTS, where=lambda e: e.id == event.id, expect=2
         )
         await eventually(lambda: _none_pending(platform_db))
-    await producers.close()
-    # At least once on the wire; the idempotent consumer makes it once in effect
-    # (test_consumer.py applies such a duplicate).
-    assert len(seen) == 2
+    assert len(seen) == 2  # at least once on the wire
     assert CrashAfterAck.crashed
+
+    handlers = EventHandlers()
+
+    @handlers.on(CustomerCreatedV1)
+    async def count(session: AsyncSession, applied_event: CloudEvent) -> None:
+        if applied_event.tenantid == tenant:
+            await session.execute(
+                text(
+                    "INSERT INTO applied (event_id, times) VALUES (:id, 1) ON CONFLICT"
+                    " (event_id) DO UPDATE SET times = applied.times + 1"
+                ),
+                {"id": applied_event.id},
+            )
+
+    consumer = IdempotentConsumer(
+        name=f"crash-{tenant}",
+        topics=[CUSTOMERS_EVENTS],
+        handlers=handlers,
+        session_factory=platform_db.sessions,
+        producers=producers,
+        settings=platform_db.settings,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        await eventually(lambda: _applied(applied_counts, platform_db, event.id))
+        await asyncio.sleep(1.0)  # time for the second copy to arrive and be skipped
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        await producers.close()
+    assert await applied_counts(platform_db) == {event.id: 1}  # once in effect
+
+
+async def _applied(applied_counts, platform_db, event_id) -> bool:
+    return event_id in await applied_counts(platform_db)
 
 
 async def _none_pending(platform_db) -> bool:
