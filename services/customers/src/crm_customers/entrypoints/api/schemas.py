@@ -193,6 +193,10 @@ class InteractionUpdate(Schema):
     next_step: Text | None = None
     next_step_due: date | None = None
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"outcome": "They asked for a second demo."}]}
+    )
+
 
 class InteractionRead(Schema):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
@@ -242,6 +246,10 @@ class ContactUpdate(Schema):
     is_primary: bool | None = None
     unsubscribed: bool | None = Field(default=None, description="Opt out of marketing mail.")
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Head of purchasing"}, {"unsubscribed": True}]}
+    )
+
 
 class ContactRead(Schema):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
@@ -260,6 +268,17 @@ class ContactRead(Schema):
 class MergeRequest(Schema):
     survivor_id: UUID = Field(description="The record to keep.")
     duplicate_id: UUID = Field(description="The record merged into it and retired.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "survivor_id": "3f0c6c1e-8a53-4c2b-9a57-2f1d8f0b6d41",
+                    "duplicate_id": "8d2b1f7a-0c44-4e0e-9a11-5b6f3c2d1e90",
+                }
+            ]
+        }
+    )
 
 
 class DuplicateGroup(BaseModel):
@@ -382,6 +401,10 @@ class SegmentChange(Schema):
     name: Name | None = None
     add: Annotated[list[UUID], Field(max_length=10_000)] = Field(default_factory=list)
     remove: Annotated[list[UUID], Field(max_length=10_000)] = Field(default_factory=list)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"add": ["3f0c6c1e-8a53-4c2b-9a57-2f1d8f0b6d41"]}]}
+    )
 
 
 class SegmentRead(BaseModel):
