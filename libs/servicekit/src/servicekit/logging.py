@@ -44,6 +44,8 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     # reports the outage itself, once.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # /readyz reads the migration head; Alembic would log its context on every probe.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -1,4 +1,8 @@
-"""Child processes that die with their parent, so nothing is orphaned by a crash."""
+"""Child processes that die with their parent, so nothing is orphaned by a crash.
+
+Each child gets a session of its own: a terminal's Ctrl-C reaches only the parent, which
+stops its children in order (services flush their outboxes before PostgreSQL goes away).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         list(args),
+        stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT if log not in (None, subprocess.DEVNULL) else log,
         env=env,

@@ -1,0 +1,1 @@
+"""crm_local: the `crm` command that runs the whole CRM platform on one machine."""
