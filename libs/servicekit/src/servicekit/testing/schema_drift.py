@@ -22,7 +22,9 @@ async def schema_drift(database_url: str, metadata: MetaData) -> list[Any]:
                 context = MigrationContext.configure(
                     sync_conn, opts={"compare_type": True, "compare_server_default": False}
                 )
-                return list(compare_metadata(context, [metadata, platform_metadata]))
+                # Alembic accepts a sequence of MetaData (as target_metadata does); its stub not.
+                both = [metadata, platform_metadata]
+                return list(compare_metadata(context, both))  # type: ignore[arg-type]
 
             return await conn.run_sync(compare)
     finally:
