@@ -12,7 +12,15 @@ from servicekit.runtime import ServiceDefinition
 
 from crm_customers.config import CustomersSettings
 from crm_customers.domain.model import ConflictError, DomainError
-from crm_customers.entrypoints.api import customers, interactions, pool, segments, settings
+from crm_customers.entrypoints.api import (
+    customers,
+    exports,
+    imports,
+    interactions,
+    pool,
+    segments,
+    settings,
+)
 from crm_customers.entrypoints.consumer import handlers
 from crm_customers.service_layer.jobs import POOL_RULE, VALUE_TIERS
 
@@ -30,12 +38,15 @@ def definition() -> ServiceDefinition:
         ),
         migrations=MIGRATIONS,
         routers=[
+            exports.router,  # before customers: /customers/{id} would take /customers/export.csv
             customers.router,
             pool.router,
             interactions.router,
             segments.router,
             settings.router,
+            imports.router,
         ],
+        upload_paths=["/imports"],
         handlers=handlers,
         subscribes=[SALES_EVENTS],
         jobs=[POOL_RULE, VALUE_TIERS],

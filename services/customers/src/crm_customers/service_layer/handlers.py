@@ -38,7 +38,7 @@ def _require(principal: Principal, roles: frozenset[Role], what: str) -> None:
         raise Forbidden(f"Your role cannot {what}.")
 
 
-def _placement(cmd: CreateCustomer, principal: Principal) -> tuple[str, str | None]:
+def placement(cmd: CreateCustomer, principal: Principal) -> tuple[str, str | None]:
     """Branch and owner of a new customer: a rep creates for self, in own branch."""
     if principal.scope is Scope.ALL:
         branch = cmd.branch_id or principal.branch
@@ -96,7 +96,7 @@ async def create_customer(
 ) -> Customer:
     """Create a customer owned as the caller's role allows; publishes customer.created."""
     _require(principal, CAN_CREATE, "create customers")
-    branch, owner = _placement(cmd, principal)
+    branch, owner = placement(cmd, principal)
     async with uow:
         policy = await load_policy(uow.session, principal.tenant)
         info = {**cmd.info, "name": cmd.name}

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from crm_contracts.customers import LifecycleStage
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from servicekit.auth import PrincipalDep
 from servicekit.concurrency import IfMatch, etag
-from servicekit.errors import FieldError, InvalidInput, NotFound
+from servicekit.errors import NotFound
 from servicekit.paging import Page, PageParams, page_params
 
 from crm_customers import views
@@ -19,8 +18,9 @@ from crm_customers.domain.commands import (
     MergeCustomers,
     UpdateCustomer,
 )
-from crm_customers.domain.model import Customer, Tier
+from crm_customers.domain.model import Customer
 from crm_customers.entrypoints.api.deps import SessionDep, UoWDep
+from crm_customers.entrypoints.api.filters import FilterDep
 from crm_customers.entrypoints.api.schemas import (
     CompletenessRow,
     CustomerCreate,
@@ -41,23 +41,6 @@ def read(customer: Customer, response: Response) -> CustomerRead:
     return CustomerRead.model_validate(customer)
 
 
-def parse_filter(request: Request, **named: object) -> views.CustomerFilter:
-    """Named filters plus `cf.<key>=value` for custom fields."""
-    custom = tuple(
-        sorted(
-            (k.removeprefix("cf."), v)
-            for k, v in request.query_params.items()
-            if k.startswith("cf.")
-        )
-    )
-    for key, _ in custom:
-        if not key.replace("_", "").isalnum():
-            raise InvalidInput(
-                "Bad custom field filter.", errors=[FieldError(f"cf.{key}", "bad key")]
-            )
-    return views.CustomerFilter(**named, custom=custom)  # type: ignore[arg-type]
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CustomerRead)
 async def create_customer(
     body: CustomerCreate, principal: PrincipalDep, uow: UoWDep, response: Response
@@ -75,30 +58,10 @@ async def create_customer(
 
 @router.get("", response_model=Page[CustomerRead])
 async def list_customers(
-    request: Request,
-    principal: PrincipalDep,
-    session: SessionDep,
-    page: PageDep,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    branch_id: Annotated[str | None, Query(max_length=64)] = None,
-    lifecycle_stage: LifecycleStage | None = None,
-    tier: Tier | None = None,
-    industry: Annotated[str | None, Query(max_length=120)] = None,
-    tag: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Name, phone, e-mail.")] = None,
+    principal: PrincipalDep, session: SessionDep, page: PageDep, where: FilterDep
 ) -> Page[CustomerRead]:
     """Customers you may see, filtered (`cf.<key>=value` filters custom fields), sorted
     (`sort=-last_interaction_at,name`) and paged."""
-    where = parse_filter(
-        request,
-        owner_id=owner_id,
-        branch_id=branch_id,
-        lifecycle_stage=lifecycle_stage,
-        tier=tier,
-        industry=industry,
-        tag=tag,
-        q=q,
-    )
     return await views.list_customers(session, principal, where, page)
 
 

@@ -18,6 +18,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()\-./]{5,32}$")]
+BranchId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
@@ -63,7 +64,7 @@ class CustomerCreate(CustomerInfo):
     name: Name
     kind: CustomerKind = CustomerKind.COMPANY
     lifecycle_stage: LifecycleStage = LifecycleStage.LEAD
-    branch_id: Short | None = Field(
+    branch_id: BranchId | None = Field(
         default=None, description="Admins and executives choose; others create in their branch."
     )
     owner_id: Short | None = Field(
@@ -138,7 +139,7 @@ class StageChange(Schema):
 
 class Assignment(Schema):
     owner_id: Short | None = Field(description="The new owner; null puts it in the pool.")
-    branch_id: Short | None = Field(default=None, description="Move to another branch.")
+    branch_id: BranchId | None = Field(default=None, description="Move to another branch.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"owner_id": "north-rep2"}]})
 
@@ -361,7 +362,7 @@ class SegmentFilter(Schema):
     """The same filters as `GET /customers`, saved."""
 
     owner_id: Short | None = None
-    branch_id: Short | None = None
+    branch_id: BranchId | None = None
     lifecycle_stage: LifecycleStage | None = None
     tier: Tier | None = None
     industry: Short | None = None
