@@ -98,7 +98,7 @@ class IdempotentConsumer:
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         options = dict(
-            bootstrap_servers=self._settings.kafka_bootstrap,
+            **self._settings.kafka_client_options(),
             client_id=f"crm-{self._settings.service_name}-{self.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

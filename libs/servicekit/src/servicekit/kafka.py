@@ -18,7 +18,7 @@ log = get_logger(__name__)
 
 def create_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **settings.kafka_client_options(),
         client_id=f"crm-{settings.service_name}",
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,

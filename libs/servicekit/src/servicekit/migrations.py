@@ -33,6 +33,11 @@ def head_revisions(script_location: Path) -> set[str]:
     return set(script.get_heads())
 
 
+def known_revisions(script_location: Path) -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config("postgresql://", script_location))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
 async def applied_revisions(conn: AsyncConnection) -> set[str]:
     def read(sync_conn: Connection) -> set[str]:
         return set(MigrationContext.configure(sync_conn).get_current_heads())
@@ -99,10 +104,14 @@ def drop_platform_tables() -> None:
     platform_metadata.drop_all(op.get_bind())
 
 
-async def database_ready(conn: AsyncConnection, heads: set[str]) -> str | None:
-    """None when reachable and migrated, else what is wrong."""
+async def database_ready(conn: AsyncConnection, heads: set[str], known: set[str]) -> str | None:
+    """None when reachable and migrated, else what is wrong.
+
+    A database ahead of this code (revisions it does not know: the next release's migration
+    Job ran) is ready: migrations are additive, and the old pods keep serving mid-rollout.
+    """
     await conn.execute(text("SELECT 1"))
     applied = await applied_revisions(conn)
-    if applied != heads:
-        return f"migrations pending: applied {sorted(applied)}, head {sorted(heads)}"
-    return None
+    if applied == heads or (applied and not applied <= known):
+        return None
+    return f"migrations pending: applied {sorted(applied)}, head {sorted(heads)}"

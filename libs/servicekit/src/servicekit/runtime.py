@@ -20,7 +20,7 @@ from servicekit.db import create_engine, create_session_factory
 from servicekit.errors import Problem
 from servicekit.kafka import ProducerHolder
 from servicekit.logging import get_logger
-from servicekit.migrations import database_ready, head_revisions
+from servicekit.migrations import database_ready, head_revisions, known_revisions
 from servicekit.outbox import OutboxRelay
 from servicekit.scheduler import JobScheduler, ScheduledJob
 from servicekit.settings import ServiceSettings
@@ -71,6 +71,7 @@ class Runtime:
             )
         self.scheduler = JobScheduler(definition.jobs, self.session_factory)
         self._heads = head_revisions(definition.migrations)
+        self._known = known_revisions(definition.migrations)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -103,7 +104,7 @@ class Runtime:
         checks: dict[str, str] = {}
         try:
             async with asyncio.timeout(2), self.engine.connect() as conn:
-                problem = await database_ready(conn, self._heads)
+                problem = await database_ready(conn, self._heads, self._known)
             checks["database"] = problem or "ok"
         except Exception as exc:
             checks["database"] = f"unreachable: {exc.__class__.__name__}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +22,11 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Strimzi on Kubernetes: mutual TLS with a per-service KafkaUser certificate.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
     # Tansu (embedded) rejects InitProducerId; Apache Kafka in production turns this on.
     kafka_enable_idempotence: bool = False
     kafka_compression: str | None = "gzip"
@@ -66,6 +71,21 @@ class ServiceSettings(BaseSettings):
         if self.jwt_jwks_file is None and self.jwt_jwks_url is None:
             raise ValueError("set jwt_jwks_file or jwt_jwks_url: tokens cannot be verified")
         return self
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Connection options every Kafka client of this service shares. Certificates are read
+        here, when a client is built, so processes that never connect need none."""
+        options: dict[str, Any] = {"bootstrap_servers": self.kafka_bootstrap}
+        if self.kafka_security_protocol == "SSL":
+            from aiokafka.helpers import create_ssl_context
+
+            options["security_protocol"] = "SSL"
+            options["ssl_context"] = create_ssl_context(
+                cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+                certfile=str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+                keyfile=str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            )
+        return options
 
     @property
     def sync_database_url(self) -> str:
