@@ -45,6 +45,7 @@ async def platform_db(infra: TestInfra) -> AsyncIterator[PlatformDb]:
         consumer_max_attempts=2,
         consumer_retry_backoff_s=0.01,
         outbox_poll_interval_s=0.2,
+        consumer_start_at_end=False,  # these tests publish first, then consume
     )
     engine = create_engine(settings)
 

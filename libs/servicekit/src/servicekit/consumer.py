@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from crm_contracts import CloudEvent, InvalidEvent, dlq_topic
 from crm_contracts.registry import spec_for_payload
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,7 +26,7 @@ from servicekit import metrics
 from servicekit.kafka import ProducerHolder
 from servicekit.logging import get_logger
 from servicekit.settings import ServiceSettings
-from servicekit.tables import inbox, inbox_sequences
+from servicekit.tables import inbox
 from servicekit.tracing import current_traceparent, new_traceparent
 
 log = get_logger(__name__)
@@ -123,13 +123,16 @@ class IdempotentConsumer:
                     for p in sorted(consumer.partitions_for_topic(topic) or ())
                 ]
                 consumer.assign(partitions)
+                if self._settings.consumer_start_at_end:
+                    await consumer.seek_to_end(*partitions)
+                    for tp in partitions:  # resolve now: later events must not be skipped
+                        await consumer.position(tp)
             self.ready.set()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=500)
                 for tp, records in batch.items():
-                    for record in records:
-                        if not await self._handle(record, stop):
-                            return  # stopping mid-batch: leave the rest uncommitted
+                    if not await self._apply_batch(records, stop):
+                        return  # stopping mid-batch: leave the rest uncommitted
                     if self._group_id is not None:
                         await consumer.commit({tp: records[-1].offset + 1})
                 await self._report_lag(consumer)
@@ -147,6 +150,35 @@ class IdempotentConsumer:
             lag = max(highwater - await consumer.position(tp), 0)
             metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
 
+    async def _apply_batch(self, records: list[ConsumerRecord], stop: asyncio.Event) -> bool:
+        """Apply a partition's batch in one transaction (the common case: fast); if anything
+        in it fails, roll it back and go one by one, so retries and the DLQ see one event."""
+        work: list[tuple[ConsumerRecord, CloudEvent, Handler]] = []
+        try:
+            for record in records:
+                event = CloudEvent.from_json_bytes(record.value)
+                handler = self._handlers.get(event.type)
+                if handler is not None:
+                    work.append((record, event, handler))
+        except InvalidEvent:
+            work = []  # the one-by-one path dead-letters it
+        else:
+            if not work:
+                return True  # nothing here for us
+            try:
+                async with self._sessions() as session, session.begin():
+                    applied = await self._apply_many(session, work)
+            except Exception as exc:
+                log.info("consumer_batch_fallback", consumer=self.name, error=repr(exc))
+            else:
+                for event in applied:
+                    metrics.CONSUMER_APPLIED.labels(self.name, event.type).inc()
+                return True
+        for record in records:
+            if not await self._handle(record, stop):
+                return False
+        return True
+
     async def _handle(self, record: ConsumerRecord, stop: asyncio.Event) -> bool:
         """Apply one record; False only when stopping before it could be applied."""
         try:
@@ -160,11 +192,7 @@ class IdempotentConsumer:
         with structlog.contextvars.bound_contextvars(
             event_id=str(event.id), event_type=event.type, tenant=event.tenantid
         ):
-            token = current_traceparent.set(new_traceparent(event.traceparent))
-            try:
-                return await self._apply_with_retries(event, record, handler, stop)
-            finally:
-                current_traceparent.reset(token)
+            return await self._apply_with_retries(event, record, handler, stop)
 
     async def _apply_with_retries(
         self, event: CloudEvent, record: ConsumerRecord, handler: Handler, stop: asyncio.Event
@@ -196,58 +224,133 @@ class IdempotentConsumer:
                 if stop.is_set():
                     return False
 
-    async def _apply(self, event: CloudEvent, record: ConsumerRecord, handler: Handler) -> None:
-        async with self._sessions() as session, session.begin():
-            first_time = await session.scalar(
+    async def _apply_many(
+        self, session: AsyncSession, work: list[tuple[ConsumerRecord, CloudEvent, Handler]]
+    ) -> list[CloudEvent]:
+        """The batch path: one inbox insert and one sequence check for the whole batch, then
+        each new event's handler, all in the caller's transaction."""
+        new_ids = set(
+            await session.scalars(
                 insert(inbox)
                 .values(
-                    consumer=self.name,
-                    event_id=event.id,
-                    event_type=event.type,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
+                    [
+                        {
+                            "consumer": self.name,
+                            "event_id": event.id,
+                            "event_type": event.type,
+                            "topic": record.topic,
+                            "partition": record.partition,
+                            "offset": record.offset,
+                        }
+                        for record, event, _ in work
+                    ]
                 )
                 .on_conflict_do_nothing()
                 .returning(inbox.c.event_id)
             )
-            if first_time is None:
-                metrics.CONSUMER_DUPLICATES.labels(self.name).inc()
-                return
-            await self._track_sequence(session, event)
+        )
+        duplicates = len(work) - len(new_ids)
+        if duplicates:
+            metrics.CONSUMER_DUPLICATES.labels(self.name).inc(duplicates)
+        fresh: list[tuple[CloudEvent, Handler]] = []
+        for _, event, handler in work:
+            if event.id in new_ids:
+                new_ids.discard(event.id)  # a copy later in the same batch is a duplicate
+                fresh.append((event, handler))
+        await self._track_sequences(session, [event for event, _ in fresh])
+        for event, handler in fresh:
+            token = current_traceparent.set(new_traceparent(event.traceparent))
+            try:
+                await handler(session, event)
+            finally:
+                current_traceparent.reset(token)
+        return [event for event, _ in fresh]
+
+    async def _apply(self, event: CloudEvent, record: ConsumerRecord, handler: Handler) -> None:
+        async with self._sessions() as session, session.begin():
+            applied = await self._apply_in(session, event, record, handler)
+        if applied:
+            metrics.CONSUMER_APPLIED.labels(self.name, event.type).inc()
+
+    async def _apply_in(
+        self, session: AsyncSession, event: CloudEvent, record: ConsumerRecord, handler: Handler
+    ) -> bool:
+        """Record the event in the inbox and apply it, in the caller's transaction; False for
+        an event applied before (a redelivery)."""
+        first_time = await session.scalar(
+            insert(inbox)
+            .values(
+                consumer=self.name,
+                event_id=event.id,
+                event_type=event.type,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        if first_time is None:
+            metrics.CONSUMER_DUPLICATES.labels(self.name).inc()
+            return False
+        await self._track_sequence(session, event)
+        token = current_traceparent.set(new_traceparent(event.traceparent))
+        try:
             await handler(session, event)
-        metrics.CONSUMER_APPLIED.labels(self.name, event.type).inc()
+        finally:
+            current_traceparent.reset(token)
+        return True
 
     async def _track_sequence(self, session: AsyncSession, event: CloudEvent) -> None:
-        aggregate = event.subject or event.partitionkey
-        key = {"consumer": self.name, "source": event.source, "aggregate": aggregate}
-        last = await session.scalar(
-            select(inbox_sequences.c.last_sequence).filter_by(**key).with_for_update()
+        await self._track_sequences(session, [event])
+
+    async def _track_sequences(self, session: AsyncSession, events: list[CloudEvent]) -> None:
+        """Compare each event's sequence with the last one seen for its aggregate (gaps and
+        reordering are logged and counted), then remember the highest: two round trips."""
+        if not events:
+            return
+        keys = sorted({(e.source, e.subject or e.partitionkey) for e in events})
+        rows = await session.execute(
+            text(
+                "SELECT source, aggregate, last_sequence FROM inbox_sequences"
+                " WHERE consumer = :c AND (source, aggregate) IN"
+                " (SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[])))"
+                " ORDER BY source, aggregate FOR UPDATE"
+            ),
+            {"c": self.name, "sources": [k[0] for k in keys], "aggregates": [k[1] for k in keys]},
         )
-        expected = (last or 0) + 1
-        if event.sequence != expected:
-            kind = "out_of_order" if last is not None and event.sequence <= last else "gap"
-            metrics.SEQUENCE_ANOMALIES.labels(self.name, kind).inc()
-            log.warning(
-                "event_sequence_anomaly",
-                consumer=self.name,
-                kind=kind,
-                aggregate=aggregate,
-                expected=expected,
-                got=event.sequence,
-                event_id=str(event.id),
-            )
+        last: dict[tuple[str, str], int] = {(r[0], r[1]): r[2] for r in rows}
+        for event in events:
+            key = (event.source, event.subject or event.partitionkey)
+            seen = last.get(key)
+            if event.sequence != (seen or 0) + 1:
+                kind = "out_of_order" if seen is not None and event.sequence <= seen else "gap"
+                metrics.SEQUENCE_ANOMALIES.labels(self.name, kind).inc()
+                log.warning(
+                    "event_sequence_anomaly",
+                    consumer=self.name,
+                    kind=kind,
+                    aggregate=key[1],
+                    expected=(seen or 0) + 1,
+                    got=event.sequence,
+                    event_id=str(event.id),
+                )
+            last[key] = max(seen or 0, event.sequence)
         await session.execute(
-            insert(inbox_sequences)
-            .values(**key, last_sequence=event.sequence)
-            .on_conflict_do_update(
-                index_elements=["consumer", "source", "aggregate"],
-                set_={
-                    "last_sequence": text(
-                        "GREATEST(inbox_sequences.last_sequence, excluded.last_sequence)"
-                    )
-                },
-            )
+            text(
+                "INSERT INTO inbox_sequences (consumer, source, aggregate, last_sequence)"
+                " SELECT :c, * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[]),"
+                " CAST(:sequences AS bigint[]))"
+                " ON CONFLICT (consumer, source, aggregate) DO UPDATE"
+                " SET last_sequence = GREATEST(inbox_sequences.last_sequence,"
+                " excluded.last_sequence)"
+            ),
+            {
+                "c": self.name,
+                "sources": [k[0] for k in keys],
+                "aggregates": [k[1] for k in keys],
+                "sequences": [last[k] for k in keys],
+            },
         )
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:

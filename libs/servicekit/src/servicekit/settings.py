@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     consumer_group: str | None = None
     # Tests assign partitions by hand: joining a group takes ~5 s on the embedded broker.
     consumer_assign_manually: bool = False
+    # With manual assignment, skip what the topics held before start (tests that share a
+    # broker for a whole session care only about what they publish afterwards).
+    consumer_start_at_end: bool = False
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     consumer_retry_backoff_s: float = Field(default=0.2, gt=0, le=60)
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)

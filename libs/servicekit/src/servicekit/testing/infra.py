@@ -69,6 +69,7 @@ class TestInfra:
             "kafka_bootstrap": self.bootstrap,
             "jwt_jwks_file": self.keys.jwks,
             "consumer_assign_manually": True,
+            "consumer_start_at_end": True,
             # Tests run jobs themselves with a chosen `now` (runtime.scheduler.run_once).
             "run_jobs": False,
             "outbox_poll_interval_s": 0.5,
@@ -169,6 +170,9 @@ async def running_service(
 
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        consumer = app.state.runtime.consumer
+        if consumer is not None:  # events a test publishes next must reach it
+            await asyncio.wait_for(consumer.ready.wait(), 30)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield app, client
