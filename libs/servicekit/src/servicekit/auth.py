@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 from servicekit.errors import Forbidden, Unauthorized
 from servicekit.settings import ServiceSettings
@@ -32,6 +33,10 @@ GLOBAL_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
 # Marketing segments the whole customer base; integrators feed company-wide systems.
 TENANT_WIDE_ROLES = GLOBAL_ROLES | {Role.MARKETING, Role.INTEGRATOR}
 MANAGER_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.BRANCH_MANAGER})
+
+
+# A table column or an ORM model's mapped attribute (`CustomerRow.branch_id`).
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 class Scope(StrEnum):
@@ -65,9 +70,9 @@ class Principal:
     def visibility(
         self,
         *,
-        tenant_col: ColumnElement[Any],
-        branch_col: ColumnElement[Any],
-        owner_col: ColumnElement[Any] | None = None,
+        tenant_col: Column,
+        branch_col: Column,
+        owner_col: Column | None = None,
         include_unowned: bool = False,
     ) -> ColumnElement[bool]:
         """SQL filter: tenant always, then branch or ownership by role."""

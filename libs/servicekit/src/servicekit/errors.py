@@ -168,10 +168,14 @@ def install_problem_handlers(
 
     def domain_handler(problem: type[Problem]) -> Any:
         async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-            return await on_problem(request, problem(str(exc)))
+            # A domain error may name the input to blame in a `field` attribute.
+            field = getattr(exc, "field", None)
+            errors = [FieldError(field, str(exc))] if isinstance(field, str) else []
+            return await on_problem(request, problem(str(exc), errors=errors))
 
         return on_domain_error
 
+    # Most specific first: Starlette picks the handler by walking the exception's MRO.
     for error, problem in (domain_errors or {}).items():
         app.add_exception_handler(error, domain_handler(problem))
     # A write that raced past its If-Match check: the UPDATE matched no row of that version.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from servicekit.errors import FieldError, InvalidInput
 
@@ -43,17 +44,20 @@ def page_params(
     return PageParams(limit=limit, offset=offset, sort=sort)
 
 
+Column = ColumnElement[Any] | QueryableAttribute[Any]
+
+
 def order_by(
     sort: str | None,
-    allowed: Mapping[str, ColumnElement[Any]],
+    allowed: Mapping[str, Column],
     *,
-    default: list[ColumnElement[Any]],
-    tiebreak: ColumnElement[Any],
-) -> list[ColumnElement[Any]]:
+    default: Sequence[Column],
+    tiebreak: Column,
+) -> list[Column]:
     """Translate `sort` into ORDER BY clauses over `allowed` fields; 422 names a bad field."""
     if not sort:
         return [*default, tiebreak]
-    clauses: list[ColumnElement[Any]] = []
+    clauses: list[Column] = []
     for raw in sort.split(","):
         name = raw.strip()
         descending = name.startswith("-")
@@ -69,9 +73,16 @@ def order_by(
 
 
 async def fetch_page(
-    session: AsyncSession, query: Select[Any], params: PageParams, order: list[ColumnElement[Any]]
+    session: AsyncSession,
+    query: Select[Any],
+    params: PageParams,
+    order: Sequence[Column],
+    *,
+    scalars: bool = True,
 ) -> tuple[list[Any], int]:
-    """Rows of one page and the total matching the query's filters."""
+    """One page and the total matching the query's filters; whole rows when `scalars=False`
+    (queries selecting several columns)."""
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = await session.scalars(query.order_by(*order).limit(params.limit).offset(params.offset))
+    page = query.order_by(*order).limit(params.limit).offset(params.offset)
+    rows = await session.scalars(page) if scalars else await session.execute(page)
     return list(rows), int(total or 0)

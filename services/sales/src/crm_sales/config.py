@@ -1,4 +1,4 @@
-"""sales service settings: SALES_* environment variables."""
+"""Sales service settings: SALES_* environment variables."""
 
 from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings

@@ -19,7 +19,8 @@ async def read_events(
     settle_s: float = 0.0,
 ) -> list[CloudEvent]:
     """Events of `topic` (from the start) matching `where`: waits until `expect` are there,
-    then `settle_s` longer so that a duplicate arriving late would be seen too."""
+    then `settle_s` longer so that a duplicate arriving late would be seen too. To check that
+    nothing matches, pass `expect=0` with a `settle_s` long enough for it to have arrived."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,

@@ -1,5 +1,6 @@
-from servicekit.migrations import run_env
-from sqlalchemy import MetaData
+"""Alembic environment: the sales tables plus the platform tables (run_env adds them)."""
 
-# The service's own tables arrive with its issue; the platform tables are added by run_env.
-run_env(MetaData())
+from crm_sales.adapters.orm import Base
+from servicekit.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,1 @@
+"""Persistence and wire adapters: tables, repositories, event mapping."""

@@ -1,0 +1,1 @@
+"""The sales domain: aggregates and their rules, plain Python without I/O."""

@@ -1,0 +1,1 @@
+"""How the world reaches the sales service: HTTP routes and the customers-events consumer."""

@@ -1,0 +1,1 @@
+"""The sales HTTP API: routers (thin), request and response schemas, dependencies."""

@@ -1,0 +1,1 @@
+"""Routers: schema -> command -> handler -> schema, nothing more."""

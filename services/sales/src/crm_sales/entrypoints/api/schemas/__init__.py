@@ -1,0 +1,1 @@
+"""Request and response schemas of the sales API, one module per resource family."""

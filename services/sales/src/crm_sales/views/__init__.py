@@ -1,0 +1,1 @@
+"""Read side: queries that return response schemas directly, scoped to the reader."""
