@@ -163,6 +163,13 @@ async def test_duplicates_are_found_and_merged_keeping_contacts_and_interactions
         "merged_id": dup["id"],
         "merged_by": "north-mgr",
     }
+    moved = await read_events(
+        infra.bootstrap,
+        CUSTOMERS_EVENTS,
+        expect=2,
+        where=lambda e: e.tenantid == tenant and e.type == "crm.customers.contact.changed.v1",
+    )
+    assert [m.data["customer_id"] for m in moved] == [dup["id"], keep["id"]]  # added, moved
 
 
 async def test_a_south_rep_cannot_read_update_or_list_a_north_customer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from aiokafka import AIOKafkaProducer
@@ -66,3 +66,50 @@ async def test_a_won_opportunity_makes_a_prospect_a_customer_once(
     assert [(e.data["old_stage"], e.data["new_stage"], e.data["changed_by"]) for e in changes] == [
         ("prospect", "customer", "system")
     ]
+
+
+async def test_an_unsubscribe_recorded_by_a_campaign_opts_the_contact_out(
+    customers, auth, new_customer, infra, tenant
+):
+    from crm_contracts.sales import CampaignResponseRecordedV1
+
+    customer = await new_customer()
+    contact = (
+        await customers.post(
+            f"/customers/{customer['id']}/contacts",
+            json={"name": "Li Wei", "email": "li@xy.cn"},
+            headers=auth("north-rep"),
+        )
+    ).json()
+    event = new_event(
+        CampaignResponseRecordedV1(
+            campaign_id=uuid.uuid4(),
+            customer_id=uuid.UUID(customer["id"]),
+            contact_id=uuid.UUID(contact["id"]),
+            response="unsubscribed",
+            responded_at=datetime.now(UTC),
+            recorded_by="mailer",
+        ),
+        tenant=tenant,
+        branch="north",
+        partition_key=customer["id"],
+        subject=f"campaign/{uuid.uuid4()}",
+        sequence=1,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            SALES_EVENTS, event.to_json_bytes(), key=customer["id"].encode()
+        )
+    finally:
+        await producer.stop()
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        [found] = (
+            await customers.get(f"/customers/{customer['id']}/contacts", headers=auth("north-rep"))
+        ).json()
+        if found["unsubscribed_at"] is not None:
+            break
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)

@@ -169,6 +169,16 @@ class ContactRepository(_Mapped[Contact]):
     aggregate = Contact
     row_type = ContactRow
 
+    async def of_customer(self, tenant_id: str, customer_id: UUID) -> list[Contact]:
+        rows = await self._session.scalars(
+            select(ContactRow).where(
+                ContactRow.customer_id == customer_id,
+                ContactRow.tenant_id == tenant_id,
+                ContactRow.deleted_at.is_(None),
+            )
+        )
+        return [self._load(row) for row in rows]
+
     async def get(self, tenant_id: str, customer_id: UUID, contact_id: UUID) -> Contact | None:
         row = await self._session.scalar(
             select(ContactRow).where(
@@ -224,7 +234,8 @@ async def repoint_children(
     session: AsyncSession, tenant_id: str, from_id: UUID, to_id: UUID
 ) -> None:
     """A merge keeps the whole history: contacts, interactions, ownership, segments move."""
-    for table in (ContactRow, InteractionRow, OwnershipRow):
+    # Contacts moved through their aggregate already (and were published); the rest follow.
+    for table in (InteractionRow, OwnershipRow):
         await session.execute(
             update(table)
             .where(table.tenant_id == tenant_id, table.customer_id == from_id)

@@ -52,6 +52,13 @@ class Contact:
             self.version += 1
             self.updated_at = now
 
+    def move_to(self, customer_id: UUID, *, now: datetime) -> None:
+        """Its customer was merged into another."""
+        self.customer_id = customer_id
+        self.version += 1
+        self.updated_at = now
+        self.changed = True
+
     def delete(self, *, now: datetime) -> None:
         self.deleted_at = now
         self.version += 1

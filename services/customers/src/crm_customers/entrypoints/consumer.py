@@ -1,9 +1,10 @@
-"""Events the customers service reacts to: a won deal makes a prospect a customer."""
+"""Events the customers service reacts to: a won deal makes a prospect a customer; an
+unsubscribe recorded against a campaign opts the contact out of marketing mail (003)."""
 
 from __future__ import annotations
 
 from crm_contracts import CloudEvent
-from crm_contracts.sales import OpportunityWonV1
+from crm_contracts.sales import CampaignResponseRecordedV1, OpportunityWonV1
 from servicekit.consumer import EventHandlers
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,4 +22,19 @@ async def opportunity_won(session: AsyncSession, event: CloudEvent) -> None:
         tenant_id=event.tenantid,
         customer_id=won.customer_id,
         amount=float(won.amount),
+    )
+
+
+@handlers.on(CampaignResponseRecordedV1)
+async def campaign_response(session: AsyncSession, event: CloudEvent) -> None:
+    response = CampaignResponseRecordedV1.model_validate(event.data)
+    if response.response != "unsubscribed":
+        return
+    await use_cases.unsubscribe_contact(
+        uow=CustomersUnitOfWork.joining(session),
+        tenant_id=event.tenantid,
+        customer_id=response.customer_id,
+        contact_id=response.contact_id,
+        at=response.responded_at,
+        by=response.recorded_by,
     )

@@ -332,6 +332,26 @@ async def change_contact(
     return contact
 
 
+async def unsubscribe_contact(
+    *,
+    uow: CustomersUnitOfWork,
+    tenant_id: str,
+    customer_id: UUID,
+    contact_id: UUID,
+    at: datetime,
+    by: str,
+) -> None:
+    """A contact opted out through a campaign: no more marketing mail for them."""
+    async with uow:
+        uow.actor = by
+        contact = await uow.contacts.get(tenant_id, customer_id, contact_id)
+        if contact is None or contact.unsubscribed_at is not None:
+            return  # unknown here (deleted, or moved by a merge) or already out
+        await uow.customers.get_in_tenant(tenant_id, customer_id)  # its branch, for the event
+        contact.update({"unsubscribed": True}, now=at)
+        await uow.commit()
+
+
 # -- merge -----------------------------------------------------------------------------------
 
 
@@ -349,6 +369,9 @@ async def merge(*, uow: CustomersUnitOfWork, cmd: MergeCustomers, principal: Pri
         locked = {cid: await _visible(uow, cid, principal, lock=True) for cid in (first, second)}
         survivor, duplicate = locked[cmd.survivor_id], locked[cmd.duplicate_id]
         survivor.absorb(duplicate, by=principal.user_id, now=_now())
+        uow.actor = principal.user_id
+        for contact in await uow.contacts.of_customer(principal.tenant, duplicate.id):
+            contact.move_to(survivor.id, now=_now())  # published: other services re-point
         await repoint_children(uow.session, principal.tenant, duplicate.id, survivor.id)
         await uow.commit()
     return survivor
