@@ -4,7 +4,6 @@ PYTHON ?= python3
 # uv from PATH, else a private copy installed from PyPI into .tools/ on first use.
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON := $(shell command -v $(PYTHON))
 
 .PHONY: up test lint bench soak sync uv
 

@@ -6,7 +6,7 @@ Importing the package registers every event type, so `CloudEvent.payload()` and
 
 from importlib.metadata import PackageNotFoundError, version
 
-from crm_contracts import customers, sales
+from crm_contracts import customers, notifications, sales
 from crm_contracts.base import Payload
 from crm_contracts.envelope import CLOUDEVENTS_JSON, CloudEvent
 from crm_contracts.errors import ContractError, DuplicateEventType, InvalidEvent, UnknownEventType
@@ -58,6 +58,7 @@ __all__ = [
     "customers",
     "dlq_topic",
     "new_event",
+    "notifications",
     "register",
     "sales",
     "spec_for",
