@@ -254,7 +254,7 @@ def test_status_recognises_a_run_json_left_over_by_a_dead_supervisor(tmp_path: P
 
 
 def test_up_refuses_a_port_that_is_taken_and_names_the_option_to_change(tmp_path: Path) -> None:
-    base, _, pg = pick_ports()
+    base, _, pg, _ = pick_ports()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -327,3 +327,39 @@ def test_the_command_groups_are_listed_in_the_help() -> None:
     assert result.exit_code == 0
     for command in ("up", "status", "token", "events", "contracts"):
         assert command in result.stdout
+
+
+def test_notifications_is_told_where_mail_and_the_customers_api_are() -> None:
+    from crm_local.services import service_links, service_named
+
+    ports = {"customers": 9101, "notifications": 9104, "smtp": 2626}
+    links = service_links(service_named("notifications"), ports, host="127.0.0.1")
+    assert links == {
+        "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+        "NOTIFICATIONS_SMTP_PORT": "2626",
+        "NOTIFICATIONS_CUSTOMERS_URL": "http://127.0.0.1:9101",
+        "NOTIFICATIONS_PUBLIC_URL": "http://127.0.0.1:9104",
+    }
+    assert service_links(service_named("sales"), ports) == {}
+
+
+def test_the_local_mailbox_keeps_what_it_receives(tmp_path) -> None:
+    import mailbox
+    import smtplib
+
+    from crm_local.mailbox import LocalMailbox
+    from servicekit.embedded import free_port
+
+    local = LocalMailbox(tmp_path / "mail", host="127.0.0.1", port=free_port())
+    local.start()
+    try:
+        with smtplib.SMTP(local.host, local.port, timeout=10) as smtp:
+            smtp.sendmail(
+                "crm@demo.crm.local",
+                ["north-rep@demo.crm.local"],
+                "Subject: Task due\r\n\r\nCall Mr Li.\r\n",
+            )
+    finally:
+        local.stop()
+    [message] = list(mailbox.Maildir(tmp_path / "mail"))
+    assert message["Subject"] == "Task due"

@@ -77,6 +77,9 @@ def up(
     ] = DEFAULT_BASE_PORT,
     broker_port: Annotated[int, typer.Option(help="Port of the Kafka-protocol broker.")] = 9092,
     pg_port: Annotated[int, typer.Option(help="Port of PostgreSQL.")] = 55432,
+    smtp_port: Annotated[
+        int, typer.Option(help="Port of the local mail server (messages land in <home>/mail).")
+    ] = 2525,
     ready_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for every service to be ready.")
     ] = 60.0,
@@ -96,6 +99,7 @@ def up(
         base_port=base_port,
         broker_port=broker_port,
         pg_port=pg_port,
+        smtp_port=smtp_port,
         ready_timeout_s=ready_timeout,
         log_level=log_level,
         token_hint=hint,

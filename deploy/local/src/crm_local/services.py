@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 
 DEFAULT_BASE_PORT: Final = 8101
+DEFAULT_SMTP_PORT: Final = 2525
 HOST: Final = "127.0.0.1"
 
 
@@ -76,6 +77,7 @@ def service_env(
     log_json: bool = True,
     log_level: str = "INFO",
     base: Mapping[str, str] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The whole environment of one service process.
 
@@ -94,4 +96,21 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(links or {})
     return env
+
+
+def service_links(
+    spec: ServiceSpec, ports: Mapping[str, int], *, host: str = HOST
+) -> dict[str, str]:
+    """Where a service finds the other parts it talks to (beyond the database and broker)."""
+    if spec.name != "notifications":
+        return {}
+    p = spec.env_prefix
+    return {
+        f"{p}SMTP_HOST": host,
+        f"{p}SMTP_PORT": str(ports["smtp"]),
+        # Campaign mail resolves a segment's members through the customers API.
+        f"{p}CUSTOMERS_URL": f"http://{host}:{ports['customers']}",
+        f"{p}PUBLIC_URL": f"http://{host}:{ports['notifications']}",
+    }

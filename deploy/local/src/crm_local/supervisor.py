@@ -39,8 +39,17 @@ from crm_local.home import (
     ServiceRun,
     process_start_ticks,
 )
+from crm_local.mailbox import LocalMailbox
 from crm_local.processes import describe_exit
-from crm_local.services import DEFAULT_BASE_PORT, HOST, SERVICES, ServiceSpec, service_env
+from crm_local.services import (
+    DEFAULT_BASE_PORT,
+    DEFAULT_SMTP_PORT,
+    HOST,
+    SERVICES,
+    ServiceSpec,
+    service_env,
+    service_links,
+)
 
 T = TypeVar("T")
 
@@ -87,6 +96,7 @@ class UpOptions:
     base_port: int = DEFAULT_BASE_PORT
     broker_port: int = DEFAULT_BROKER_PORT
     pg_port: int = DEFAULT_PG_PORT
+    smtp_port: int = DEFAULT_SMTP_PORT
     host: str = HOST
     ready_timeout_s: float = READY_TIMEOUT_S
     log_level: str = "INFO"
@@ -98,6 +108,7 @@ class UpOptions:
         ports = {spec.name: self.base_port + i for i, spec in enumerate(SERVICES)}
         ports["broker"] = self.broker_port
         ports["postgres"] = self.pg_port
+        ports["smtp"] = self.smtp_port
         return ports
 
 
@@ -159,7 +170,7 @@ def check_ports(options: UpOptions) -> None:
         raise StartupError(f"the same port is given to more than one part ({described})")
     taken = [(user, port) for user, port in ports.items() if port_taken(options.host, port)]
     if taken:
-        hints = {"broker": "--broker-port", "postgres": "--pg-port"}
+        hints = {"broker": "--broker-port", "postgres": "--pg-port", "smtp": "--smtp-port"}
         lines = [
             f"port {options.host}:{port} ({user}) is taken; "
             f"choose another with {hints.get(user, '--base-port')}"
@@ -188,6 +199,7 @@ class Supervisor:
         self.console = console
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
+        self.mailbox: LocalMailbox | None = None
         self.services: list[ManagedService] = []
         self._logs: dict[str, IO[bytes]] = {}
         self._stop = asyncio.Event()
@@ -307,6 +319,7 @@ class Supervisor:
                 log_json=self.options.log_json,
                 log_level=self.options.log_level,
                 base=os.environ,
+                links=service_links(spec, ports, host=self.options.host),
             )
             service = ManagedService(spec, ports[spec.name], env, host=self.options.host)
             self.services.append(service)
@@ -361,6 +374,10 @@ class Supervisor:
         ]
         if failures:
             raise StartupError("\n".join(failures))
+        self.mailbox = LocalMailbox(
+            self.home.root / "mail", host=self.options.host, port=self.options.smtp_port
+        )
+        await asyncio.to_thread(self.mailbox.start)
 
     def _ensure_keys(self) -> Path:
         from servicekit.keys import ensure_keypair
@@ -685,6 +702,8 @@ class Supervisor:
         if self.postgres is not None and self.postgres.process is not None:
             self._say("stopping PostgreSQL")
             await self._step("stopping PostgreSQL", asyncio.to_thread(self.postgres.stop))
+        if self.mailbox is not None:
+            await self._step("stopping the mailbox", asyncio.to_thread(self.mailbox.stop))
         for log in self._logs.values():
             log.close()
         if self._owns_run_file:  # something was started

@@ -35,17 +35,17 @@ def _bindable(port: int) -> bool:
     return True
 
 
-def pick_ports() -> tuple[int, int, int]:
-    """(base port of five free consecutive ports, broker port, PostgreSQL port).
+def pick_ports() -> tuple[int, int, int, int]:
+    """(base port of five free consecutive ports, broker, PostgreSQL and SMTP ports).
 
     Below the kernel's ephemeral range, so outgoing connections do not take them meanwhile.
     """
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(20_000, 32_000)
-        wanted = [*range(base, base + 5), base + 7, base + 8]
+        wanted = [*range(base, base + 5), base + 7, base + 8, base + 9]
         if all(_bindable(p) for p in wanted):
-            return base, base + 7, base + 8
+            return base, base + 7, base + 8, base + 9
     raise RuntimeError("no free block of ports found")
 
 
@@ -76,7 +76,7 @@ class CrmUp:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.base_port, self.broker_port, self.pg_port = pick_ports()
+        self.base_port, self.broker_port, self.pg_port, self.smtp_port = pick_ports()
         self.proc: subprocess.Popen[bytes] | None = None
         self._output: list[str] = []
         self._lock = threading.Lock()
@@ -104,6 +104,8 @@ class CrmUp:
             str(self.broker_port),
             "--pg-port",
             str(self.pg_port),
+            "--smtp-port",
+            str(self.smtp_port),
             "--ready-timeout",  # a loaded test machine is slower than a laptop
             "120",
             *extra_args,  # later options win
