@@ -188,6 +188,15 @@ def test_services_never_call_each_other_over_http(
             assert not connects(policies, customers, target, port)
 
 
+def test_only_notifications_reaches_the_customers_api_for_campaign_segments(
+    overlay: Any, policies: list[dict[str, Any]]
+) -> None:
+    customers_api = crm_pod(overlay, "customers", "api")
+    assert connects(policies, crm_pod(overlay, "notifications", "worker"), customers_api, 8080)
+    for other in ("sales", "reporting", "service-desk"):
+        assert not connects(policies, crm_pod(overlay, other, "worker"), customers_api, 8080)
+
+
 def test_only_notifications_sends_mail_and_calls_public_webhooks(
     overlay: Any, policies: list[dict[str, Any]], generator: ModuleType
 ) -> None:

@@ -6,7 +6,7 @@ Importing the package registers every event type, so `CloudEvent.payload()` and
 
 from importlib.metadata import PackageNotFoundError, version
 
-from crm_contracts import customers, notifications, sales
+from crm_contracts import customers, notifications, sales, service_desk
 from crm_contracts.base import Payload
 from crm_contracts.envelope import CLOUDEVENTS_JSON, CloudEvent
 from crm_contracts.errors import ContractError, DuplicateEventType, InvalidEvent, UnknownEventType
@@ -61,6 +61,7 @@ __all__ = [
     "notifications",
     "register",
     "sales",
+    "service_desk",
     "spec_for",
     "spec_for_payload",
     "topic_for",

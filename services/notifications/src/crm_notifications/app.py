@@ -33,7 +33,10 @@ class Gone(Problem):
     status, title = 410, "Gone"
 
 
-def definition(services: Services) -> ServiceDefinition:
+def definition(services: Services | None = None) -> ServiceDefinition:
+    """Without `services`, for tools that only read the definition (topics, routes): the
+    default clients are built, none is connected."""
+    services = services or bootstrap(NotificationsSettings.model_construct())
     return ServiceDefinition(
         name="notifications",
         title="CRM notifications service",
