@@ -134,7 +134,7 @@ class Service:
 
 
 SERVICES = (
-    Service("customers", consumes=("crm.sales.events",)),
+    Service("customers", consumes=("crm.sales.events", "crm.service-desk.events")),
     Service("sales", consumes=("crm.customers.events",)),
     Service("service-desk", consumes=("crm.customers.events",)),
     Service("notifications", consumes=TOPICS),

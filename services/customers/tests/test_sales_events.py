@@ -113,3 +113,63 @@ async def test_an_unsubscribe_recorded_by_a_campaign_opts_the_contact_out(
             break
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.05)
+
+
+async def test_service_surveys_set_the_satisfaction_score_weighted_by_category(
+    customers, auth, new_customer, infra, tenant
+):
+    from crm_contracts import SERVICE_DESK_EVENTS
+    from crm_contracts.service_desk import SurveyAnsweredV1
+
+    await customers.put(
+        "/settings/policy",
+        headers=auth("admin"),
+        json={
+            "required_fields": ["name"],
+            "pool_return_days": 30,
+            "pool_warning_days": 3,
+            "satisfaction_coefficients": {"response_speed": 0.5},
+        },
+    )
+    customer = await new_customer()
+    answers = [(5, None), (3, "response_speed")]  # weighted: 5 and 1.5
+    events = [
+        new_event(
+            SurveyAnsweredV1(
+                survey_id=uuid.uuid4(),
+                ticket_id=uuid.uuid4(),
+                customer_id=uuid.UUID(customer["id"]),
+                score=score,
+                comment=None,
+                category=category,
+                contact_id=None,
+                answered_by="portal-user",
+                answered_at=datetime.now(UTC),
+            ),
+            tenant=tenant,
+            branch="north",
+            partition_key=customer["id"],
+            subject=f"survey/{uuid.uuid4()}",
+            sequence=1,
+        )
+        for score, category in answers
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in [*events, events[0]]:  # the first one is delivered twice
+            await producer.send_and_wait(
+                SERVICE_DESK_EVENTS, event.to_json_bytes(), key=customer["id"].encode()
+            )
+    finally:
+        await producer.stop()
+    expected = round((5 + 3 * 0.5) / 2, 3)
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        found = (
+            await customers.get(f"/customers/{customer['id']}", headers=auth("north-rep"))
+        ).json()
+        if found["satisfaction_score"] == expected:
+            break
+        assert asyncio.get_running_loop().time() < deadline, found["satisfaction_score"]
+        await asyncio.sleep(0.05)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crm_contracts import SALES_EVENTS
+from crm_contracts import SALES_EVENTS, SERVICE_DESK_EVENTS
 from fastapi import FastAPI
 from servicekit.app import create_service_app
 from servicekit.errors import Conflict, InvalidInput
@@ -48,7 +48,7 @@ def definition() -> ServiceDefinition:
         ],
         upload_paths=["/imports"],
         handlers=handlers,
-        subscribes=[SALES_EVENTS],
+        subscribes=[SALES_EVENTS, SERVICE_DESK_EVENTS],
         jobs=[POOL_RULE, VALUE_TIERS],
         domain_errors={DomainError: InvalidInput, ConflictError: Conflict},
     )

@@ -166,7 +166,24 @@ class TenantPolicyRow(Base):
     required_fields: Mapped[list[str]] = mapped_column()
     pool_return_days: Mapped[int] = mapped_column()
     pool_warning_days: Mapped[int] = mapped_column()
+    # 002: a qualitative note scores as category coefficient x evaluation score.
+    satisfaction_coefficients: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     version: Mapped[int] = mapped_column()
+
+
+class SurveyScoreRow(Base):
+    """One answered service survey (from the service desk), weighted for the score."""
+
+    __tablename__ = "survey_scores"
+    __table_args__ = (Index(None, "tenant_id", "customer_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survey_id: Mapped[UUID] = mapped_column(primary_key=True)
+    customer_id: Mapped[UUID]
+    score: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(64))
+    weighted: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[datetime] = _ts()
 
 
 class CustomFieldRow(Base):

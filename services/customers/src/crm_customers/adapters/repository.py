@@ -10,6 +10,7 @@ from uuid import UUID
 from crm_contracts.customers import LifecycleStage
 from servicekit.auth import Principal
 from sqlalchemy import ColumnElement, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customers.adapters.orm import (
@@ -20,6 +21,7 @@ from crm_customers.adapters.orm import (
     InteractionRow,
     OwnershipRow,
     SegmentMemberRow,
+    SurveyScoreRow,
     TenantPolicyRow,
 )
 from crm_customers.domain.contact import Contact
@@ -134,6 +136,21 @@ class CustomerRepository(_Mapped[Customer]):
         )
         return [self._load(row) for row in rows]
 
+    async def get_following_merges(self, tenant_id: str, customer_id: UUID) -> Customer | None:
+        """The customer, or the one it was merged into (events may name a merged record)."""
+        for _ in range(10):  # a chain of merges, bounded
+            row = await self._session.scalar(
+                select(CustomerRow)
+                .where(CustomerRow.id == customer_id, CustomerRow.tenant_id == tenant_id)
+                .with_for_update()
+            )
+            if row is None:
+                return None
+            if row.merged_into is None:
+                return None if row.deleted_at is not None else self._load(row)
+            customer_id = row.merged_into
+        return None
+
     async def _one(self, *where: ColumnElement[bool], for_update: bool) -> Customer | None:
         query = select(CustomerRow).where(*where, CustomerRow.deleted_at.is_(None))
         if for_update:
@@ -226,7 +243,11 @@ async def load_policy(session: AsyncSession, tenant_id: str) -> TenantPolicy:
             base.required_fields, base.pool_return_days, base.pool_warning_days, custom
         )
     return TenantPolicy(
-        tuple(row.required_fields), row.pool_return_days, row.pool_warning_days, custom
+        tuple(row.required_fields),
+        row.pool_return_days,
+        row.pool_warning_days,
+        custom,
+        {k: float(v) for k, v in (row.satisfaction_coefficients or {}).items()},
     )
 
 
@@ -235,7 +256,7 @@ async def repoint_children(
 ) -> None:
     """A merge keeps the whole history: contacts, interactions, ownership, segments move."""
     # Contacts moved through their aggregate already (and were published); the rest follow.
-    for table in (InteractionRow, OwnershipRow):
+    for table in (InteractionRow, OwnershipRow, SurveyScoreRow):
         await session.execute(
             update(table)
             .where(table.tenant_id == tenant_id, table.customer_id == from_id)
@@ -249,3 +270,36 @@ async def repoint_children(
         {"to": to_id, "from": from_id},
     )
     await session.execute(delete(SegmentMemberRow).where(SegmentMemberRow.customer_id == from_id))
+
+
+async def record_survey_score(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    customer_id: UUID,
+    survey_id: UUID,
+    score: int,
+    category: str | None,
+    answered_at: datetime,
+    weighted: float,
+) -> float:
+    """Store one answer (once per survey) and return the customer's mean weighted score."""
+    await session.execute(
+        pg_insert(SurveyScoreRow)
+        .values(
+            tenant_id=tenant_id,
+            survey_id=survey_id,
+            customer_id=customer_id,
+            score=score,
+            category=category,
+            weighted=weighted,
+            answered_at=answered_at,
+        )
+        .on_conflict_do_nothing()
+    )
+    mean = await session.scalar(
+        select(func.avg(SurveyScoreRow.weighted)).where(
+            SurveyScoreRow.tenant_id == tenant_id, SurveyScoreRow.customer_id == customer_id
+        )
+    )
+    return round(float(mean or 0), 3)

@@ -218,6 +218,16 @@ class Customer:
         self.change_stage(LifecycleStage.CUSTOMER, reason=None, by=by)
         return True
 
+    def rate_satisfaction(self, score: float) -> None:
+        """The mean of the customer's weighted service-survey scores (002)."""
+        if score == self.satisfaction_score:
+            return
+        old, self.satisfaction_score = self.satisfaction_score, score
+        self._bump()
+        self.events.append(
+            events.CustomerUpdated(self.version, {"satisfaction_score": (old, score)}, "system")
+        )
+
     def rank(self, tier: Tier) -> None:
         """The value pyramid placed this customer in `tier` (a derived, published fact)."""
         if tier == self.tier:

@@ -85,6 +85,11 @@ class TenantPolicy:
     pool_return_days: int = 30
     pool_warning_days: int = 3
     custom_fields: dict[str, CustomFieldDefinition] = field(default_factory=dict)
+    satisfaction_coefficients: dict[str, float] = field(default_factory=dict)
+
+    def weighted_score(self, score: int, category: str | None) -> float:
+        """Category coefficient x evaluation score (002); unknown or no category counts 1."""
+        return score * self.satisfaction_coefficients.get(category or "", 1.0)
 
     def missing_fields(self, values: dict[str, Any]) -> list[str]:
         """Every required field (standard or custom) that is empty, in a stable order."""

@@ -10,7 +10,11 @@ from servicekit.auth import MANAGER_ROLES, Principal, Role, Scope
 from servicekit.concurrency import check_version
 from servicekit.errors import FieldError, Forbidden, InvalidInput, NotFound
 
-from crm_customers.adapters.repository import load_policy, repoint_children
+from crm_customers.adapters.repository import (
+    load_policy,
+    record_survey_score,
+    repoint_children,
+)
 from crm_customers.domain.commands import (
     AssignCustomer,
     ChangeStage,
@@ -349,6 +353,36 @@ async def unsubscribe_contact(
             return  # unknown here (deleted, or moved by a merge) or already out
         await uow.customers.get_in_tenant(tenant_id, customer_id)  # its branch, for the event
         contact.update({"unsubscribed": True}, now=at)
+        await uow.commit()
+
+
+async def record_survey(
+    *,
+    uow: CustomersUnitOfWork,
+    tenant_id: str,
+    customer_id: UUID,
+    survey_id: UUID,
+    score: int,
+    category: str | None,
+    answered_at: datetime,
+) -> None:
+    """A service survey answer moves the customer's satisfaction score (mean, weighted)."""
+    async with uow:
+        customer = await uow.customers.get_following_merges(tenant_id, customer_id)
+        if customer is None:
+            return
+        policy = await load_policy(uow.session, tenant_id)
+        mean = await record_survey_score(
+            uow.session,
+            tenant_id=tenant_id,
+            customer_id=customer.id,
+            survey_id=survey_id,
+            score=score,
+            category=category,
+            answered_at=answered_at,
+            weighted=policy.weighted_score(score, category),
+        )
+        customer.rate_satisfaction(mean)
         await uow.commit()
 
 

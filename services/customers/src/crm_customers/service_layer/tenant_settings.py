@@ -29,6 +29,7 @@ async def save_policy(
     required_fields: list[str],
     pool_return_days: int,
     pool_warning_days: int,
+    satisfaction_coefficients: dict[str, float] | None = None,
 ) -> TenantPolicy:
     _admin(principal)
     async with sessions() as session, session.begin():
@@ -51,6 +52,7 @@ async def save_policy(
             "required_fields": list(dict.fromkeys(required_fields)),
             "pool_return_days": pool_return_days,
             "pool_warning_days": pool_warning_days,
+            "satisfaction_coefficients": satisfaction_coefficients or {},
         }
         await session.execute(
             insert(TenantPolicyRow)

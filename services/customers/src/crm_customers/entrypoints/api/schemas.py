@@ -299,6 +299,7 @@ class PolicyRead(BaseModel):
     required_fields: list[str]
     pool_return_days: int
     pool_warning_days: int
+    satisfaction_coefficients: dict[str, float] = Field(default_factory=dict)
     allowed_fields: list[str] = Field(default_factory=lambda: list(POLICY_FIELDS))
 
 
@@ -306,6 +307,12 @@ class PolicyUpdate(Schema):
     required_fields: list[Annotated[str, StringConstraints(max_length=60)]] = Field(max_length=20)
     pool_return_days: int = Field(ge=0, le=3650, description="0 turns the pool rule off.")
     pool_warning_days: int = Field(ge=0, le=365)
+    satisfaction_coefficients: dict[
+        Annotated[str, StringConstraints(max_length=64)], Annotated[float, Field(ge=0, le=10)]
+    ] = Field(
+        default_factory=dict,
+        description="Survey category -> coefficient (002); categories not listed count 1.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -314,6 +321,7 @@ class PolicyUpdate(Schema):
                     "required_fields": ["name", "phone", "industry"],
                     "pool_return_days": 30,
                     "pool_warning_days": 3,
+                    "satisfaction_coefficients": {"response_speed": 1.2},
                 }
             ]
         }

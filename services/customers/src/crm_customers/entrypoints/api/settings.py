@@ -7,7 +7,7 @@ from servicekit.app import SessionsDep
 from servicekit.auth import PrincipalDep
 
 from crm_customers.adapters.repository import load_policy
-from crm_customers.domain.policy import CustomFieldDefinition
+from crm_customers.domain.policy import CustomFieldDefinition, TenantPolicy
 from crm_customers.entrypoints.api.deps import SessionDep
 from crm_customers.entrypoints.api.schemas import (
     CustomFieldDefinitionIn,
@@ -20,15 +20,20 @@ from crm_customers.service_layer import tenant_settings
 router = APIRouter(prefix="/settings", tags=["company settings"])
 
 
-@router.get("/policy", response_model=PolicyRead)
-async def get_policy(principal: PrincipalDep, session: SessionDep) -> PolicyRead:
-    """Required fields and the pool rule of your company."""
-    policy = await load_policy(session, principal.tenant)
+def _read(policy: TenantPolicy) -> PolicyRead:
     return PolicyRead(
         required_fields=list(policy.required_fields),
         pool_return_days=policy.pool_return_days,
         pool_warning_days=policy.pool_warning_days,
+        satisfaction_coefficients=policy.satisfaction_coefficients,
     )
+
+
+@router.get("/policy", response_model=PolicyRead)
+async def get_policy(principal: PrincipalDep, session: SessionDep) -> PolicyRead:
+    """Required fields and the pool rule of your company."""
+    policy = await load_policy(session, principal.tenant)
+    return _read(policy)
 
 
 @router.put("/policy", response_model=PolicyRead)
@@ -37,11 +42,7 @@ async def put_policy(
 ) -> PolicyRead:
     """Administrators only. Applies to every create and update from now on."""
     policy = await tenant_settings.save_policy(sessions, principal, **body.model_dump())
-    return PolicyRead(
-        required_fields=list(policy.required_fields),
-        pool_return_days=policy.pool_return_days,
-        pool_warning_days=policy.pool_warning_days,
-    )
+    return _read(policy)
 
 
 @router.get("/custom-fields", response_model=list[CustomFieldDefinitionRead])
