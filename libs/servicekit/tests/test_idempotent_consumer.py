@@ -168,3 +168,27 @@ async def read_raw(bootstrap: str, topic: str, expect: int) -> list:
     finally:
         await consumer.stop()
     return records
+
+
+async def test_events_of_an_aggregate_the_consumer_ignores_are_not_taken_for_gaps(
+    make_event, applied_counts, platform_db, infra, topic, tenant
+):
+    from crm_contracts import new_event
+    from crm_contracts.customers import CustomerUpdatedV1
+
+    first = make_event(tenant, "v1", sequence=1)
+    ignored = new_event(  # the probe handles created events only
+        CustomerUpdatedV1(customer_id=first.data["customer_id"], changes={}, updated_by="u"),
+        tenant=tenant,
+        branch="north",
+        partition_key=first.partitionkey,
+        subject=first.subject,
+        sequence=2,
+    )
+    third = first.model_copy(update={"id": uuid.uuid4(), "sequence": 3})
+    name = f"probe-{topic}"
+    gaps_before = metrics.SEQUENCE_ANOMALIES.labels(name, "gap")._value.get()
+    await produce(infra.bootstrap, topic, [first, ignored, ignored, third])
+    async with consuming(platform_db, topic):
+        await wait_for_applied(applied_counts, platform_db, 2)
+    assert metrics.SEQUENCE_ANOMALIES.labels(name, "gap")._value.get() == gaps_before

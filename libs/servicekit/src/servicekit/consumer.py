@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -153,21 +154,19 @@ class IdempotentConsumer:
     async def _apply_batch(self, records: list[ConsumerRecord], stop: asyncio.Event) -> bool:
         """Apply a partition's batch in one transaction (the common case: fast); if anything
         in it fails, roll it back and go one by one, so retries and the DLQ see one event."""
-        work: list[tuple[ConsumerRecord, CloudEvent, Handler]] = []
         try:
-            for record in records:
-                event = CloudEvent.from_json_bytes(record.value)
-                handler = self._handlers.get(event.type)
-                if handler is not None:
-                    work.append((record, event, handler))
+            parsed = [(record, CloudEvent.from_json_bytes(record.value)) for record in records]
         except InvalidEvent:
-            work = []  # the one-by-one path dead-letters it
+            pass  # the one-by-one path dead-letters it
         else:
-            if not work:
-                return True  # nothing here for us
+            work = [
+                (record, event, handler)
+                for record, event in parsed
+                if (handler := self._handlers.get(event.type)) is not None
+            ]
             try:
                 async with self._sessions() as session, session.begin():
-                    applied = await self._apply_many(session, work)
+                    applied = await self._apply_many(session, work, [e for _, e in parsed])
             except Exception as exc:
                 log.info("consumer_batch_fallback", consumer=self.name, error=repr(exc))
             else:
@@ -225,10 +224,18 @@ class IdempotentConsumer:
                     return False
 
     async def _apply_many(
-        self, session: AsyncSession, work: list[tuple[ConsumerRecord, CloudEvent, Handler]]
+        self,
+        session: AsyncSession,
+        work: list[tuple[ConsumerRecord, CloudEvent, Handler]],
+        seen: list[CloudEvent],
     ) -> list[CloudEvent]:
         """The batch path: one inbox insert and one sequence check for the whole batch, then
-        each new event's handler, all in the caller's transaction."""
+        each new event's handler, all in the caller's transaction. Sequences are tracked for
+        every event `seen`, handled or not: an aggregate's events this consumer ignores must
+        not look like gaps."""
+        if not work:
+            await self._track_sequences(session, seen, fresh=set())
+            return []
         new_ids = set(
             await session.scalars(
                 insert(inbox)
@@ -257,7 +264,7 @@ class IdempotentConsumer:
             if event.id in new_ids:
                 new_ids.discard(event.id)  # a copy later in the same batch is a duplicate
                 fresh.append((event, handler))
-        await self._track_sequences(session, [event for event, _ in fresh])
+        await self._track_sequences(session, seen, fresh={event.id for event, _ in fresh})
         for event, handler in fresh:
             token = current_traceparent.set(new_traceparent(event.traceparent))
             try:
@@ -302,11 +309,15 @@ class IdempotentConsumer:
         return True
 
     async def _track_sequence(self, session: AsyncSession, event: CloudEvent) -> None:
-        await self._track_sequences(session, [event])
+        await self._track_sequences(session, [event], fresh={event.id})
 
-    async def _track_sequences(self, session: AsyncSession, events: list[CloudEvent]) -> None:
+    async def _track_sequences(
+        self, session: AsyncSession, events: list[CloudEvent], *, fresh: set[UUID]
+    ) -> None:
         """Compare each event's sequence with the last one seen for its aggregate (gaps and
-        reordering are logged and counted), then remember the highest: two round trips."""
+        reordering are logged and counted), then remember the highest: two round trips.
+        A sequence at or below the last is reported only for `fresh` events: for the others
+        it is a redelivery."""
         if not events:
             return
         keys = sorted({(e.source, e.subject or e.partitionkey) for e in events})
@@ -323,8 +334,9 @@ class IdempotentConsumer:
         for event in events:
             key = (event.source, event.subject or event.partitionkey)
             seen = last.get(key)
-            if event.sequence != (seen or 0) + 1:
-                kind = "out_of_order" if seen is not None and event.sequence <= seen else "gap"
+            behind = seen is not None and event.sequence <= seen
+            if event.sequence != (seen or 0) + 1 and (not behind or event.id in fresh):
+                kind = "out_of_order" if behind else "gap"
                 metrics.SEQUENCE_ANOMALIES.labels(self.name, kind).inc()
                 log.warning(
                     "event_sequence_anomaly",
