@@ -15,6 +15,7 @@ from servicekit.errors import install_problem_handlers
 from servicekit.http import RequestContextMiddleware
 from servicekit.idempotency import IdempotencyMiddleware
 from servicekit.logging import configure_logging
+from servicekit.ratelimit import RateLimitMiddleware
 from servicekit.runtime import Runtime, ServiceDefinition
 from servicekit.settings import ServiceSettings
 
@@ -38,8 +39,13 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         lifespan=lifespan,
     )
     install_problem_handlers(app, definition.domain_errors)
-    # Outermost last: the request context wraps idempotency, which wraps the routes.
+    # Outermost last: request context, then the rate limit, then idempotency, then routes.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+    )
     app.add_middleware(
         RequestContextMiddleware,
         service=definition.name,

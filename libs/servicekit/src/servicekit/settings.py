@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Per user (or client address) and replica; 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Bulk routes (CSV imports) accept more; every other body stays under max_body_bytes.
     max_upload_bytes: int = Field(default=64 * 1_048_576, ge=1024)

@@ -72,6 +72,8 @@ class TestInfra:
             "consumer_start_at_end": True,
             # Tests run jobs themselves with a chosen `now` (runtime.scheduler.run_once).
             "run_jobs": False,
+            # Suites hammer one user's bucket; tests of the limit turn it on explicitly.
+            "rate_limit_per_minute": 0,
             "outbox_poll_interval_s": 0.5,
             "log_json": False,
             "log_level": "WARNING",
