@@ -224,3 +224,39 @@ async def test_republish_marks_kept_rows_pending_again(make_event, platform_db, 
 def test_settings_without_a_key_source_stop_start_up():
     with pytest.raises(ValueError, match="jwt_jwks"):
         ServiceSettings()
+
+
+async def test_a_broker_that_lost_its_data_gets_every_kept_event_again(
+    make_event, platform_db, tenant
+):
+    broker = EmbeddedBroker(port=free_port())  # ours: restarting it loses everything
+    await asyncio.to_thread(broker.start)
+    settings = platform_db.settings.model_copy(
+        update={"kafka_bootstrap": broker.bootstrap, "outbox_loss_check_interval_s": 0.3}
+    )
+    producers = ProducerHolder(settings)
+    events = [make_event(tenant, f"kept {n}") for n in range(3)]
+    ids = {e.id for e in events}
+    try:
+        await ensure_topics(broker.bootstrap, [CUSTOMERS_EVENTS], partitions=3)
+        async with running(OutboxRelay(settings, producers)):
+            for event in events:
+                async with UnitOfWork(platform_db.sessions) as uow:
+                    uow.emit(event)
+                    await uow.commit()
+            await read_events(
+                broker.bootstrap, CUSTOMERS_EVENTS, where=lambda e: e.id in ids, expect=3
+            )
+            await asyncio.to_thread(broker.restart)  # every message is gone
+            await ensure_topics(broker.bootstrap, [CUSTOMERS_EVENTS], partitions=3)
+            again = await read_events(
+                broker.bootstrap,
+                CUSTOMERS_EVENTS,
+                where=lambda e: e.id in ids,
+                expect=3,
+                timeout_s=20,
+            )
+    finally:
+        await producers.close()
+        broker.stop()
+    assert {e.id for e in again} == ids

@@ -37,3 +37,8 @@ SEQUENCE_ANOMALIES = Counter(
     ["consumer", "kind"],
 )
 JOB_RUNS = Counter("crm_job_runs_total", "Scheduled job runs by outcome.", ["job", "outcome"])
+OUTBOX_BROKER_LOSSES = Counter(
+    "crm_outbox_broker_losses_total",
+    "Times the broker was found missing events the outbox had published (then republished).",
+    ["service"],
+)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from crm_contracts import CLOUDEVENTS_JSON, CloudEvent, topic_for
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,10 +100,13 @@ class OutboxRelay:
                     return
             self.is_leader = True
             await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
-            last_cleanup = 0.0
+            last_cleanup = last_check = 0.0
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 self._wake.clear()
+                if loop.time() - last_check > self._settings.outbox_loss_check_interval_s:
+                    await self.republish_if_broker_lost_events(conn)
+                    last_check = loop.time()
                 published = await self.publish_pending(conn)
                 if loop.time() - last_cleanup > 600:
                     await self._delete_expired(conn)
@@ -185,6 +189,36 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.labels(service).set(0)
         return len(acked)
 
+    async def republish_if_broker_lost_events(self, conn: asyncpg.Connection) -> int:
+        """The broker must hold at least the events this outbox still keeps as published:
+        offsets only grow, so a topic whose partitions end below that count lost data (the
+        embedded broker does on restart; a badly recovered cluster might). Then every kept
+        row goes out again and consumers drop what they already applied. Returns the rows
+        marked for republishing."""
+        kept = dict(
+            await conn.fetch(
+                "SELECT topic, count(*) FROM outbox WHERE published_at IS NOT NULL GROUP BY topic"
+            )
+        )
+        if not kept:
+            return 0
+        try:
+            ends = await broker_end_offsets(self._settings, list(kept))
+        except Exception as exc:  # broker away: publishing will tell, and retry
+            log.debug("outbox_loss_check_skipped", error=repr(exc))
+            return 0
+        lost = {topic: n for topic, n in kept.items() if ends.get(topic, 0) < n}
+        if not lost:
+            return 0
+        republished = await republish_since(conn)
+        metrics.OUTBOX_BROKER_LOSSES.labels(self._settings.service_name).inc()
+        log.error(
+            "broker_lost_events",
+            topics={t: {"kept": n, "broker_has": ends.get(t, 0)} for t, n in lost.items()},
+            republishing=republished,
+        )
+        return republished
+
     async def mark_published(self, conn: asyncpg.Connection, seqs: list[int]) -> None:
         await conn.execute(
             "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
@@ -208,3 +242,24 @@ async def republish_since(conn: asyncpg.Connection, since: datetime | None = Non
         since,
     )
     return int(status.split()[-1])
+
+
+async def broker_end_offsets(settings: ServiceSettings, topics: list[str]) -> dict[str, int]:
+    """Sum of the end offsets (messages ever written) of each topic's partitions; a topic
+    the broker does not know counts 0."""
+    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), request_timeout_ms=5000)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+    finally:
+        await consumer.stop()
+    totals = dict.fromkeys(topics, 0)
+    for tp, end in ends.items():
+        totals[tp.topic] += end
+    return totals

@@ -45,6 +45,8 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
     outbox_retention_days: int = Field(default=7, ge=0)
+    # How often the relay checks that the broker still holds what it published.
+    outbox_loss_check_interval_s: float = Field(default=30.0, gt=0)
 
     # One image, three roles: the API, its consumers (scaled on lag) and the relay run
     # together on a laptop and apart on Kubernetes (`python -m crm_<svc> worker`).
