@@ -50,3 +50,42 @@ async def test_a_job_sees_the_time_it_is_given_and_writes_through_sessions(platf
     )
     async with platform_db.sessions() as session:
         assert await session.scalar(text("SELECT times FROM applied")) == 2031
+
+
+async def test_housekeeping_drops_old_published_rows_and_old_idempotency_keys(
+    platform_db, make_event, tenant
+):
+    from datetime import timedelta
+
+    from servicekit.housekeeping import housekeeping_job
+    from servicekit.uow import UnitOfWork
+
+    async with UnitOfWork(platform_db.sessions) as uow:
+        uow.emit(make_event(tenant, "old"))
+        uow.emit(make_event(tenant, "unpublished"))
+        await uow.commit()
+    async with platform_db.sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE outbox SET published_at = now() - interval '8 days'"
+                " WHERE envelope->'data'->>'name' = 'old'"
+            )
+        )
+        await session.execute(
+            text(
+                "INSERT INTO idempotency_keys (tenant_id, principal, key, fingerprint, created_at)"
+                " VALUES ('t', 'u', 'old', 'f', now() - interval '2 days'),"
+                " ('t', 'u', 'fresh', 'f', now())"
+            )
+        )
+    job = housekeeping_job(timedelta(days=7))
+    assert await JobScheduler([job], platform_db.sessions).run_once(job) == 2
+    async with platform_db.sessions() as session:
+        names = (
+            (await session.execute(text("SELECT envelope->'data'->>'name' FROM outbox")))
+            .scalars()
+            .all()
+        )
+        keys = (await session.execute(text("SELECT key FROM idempotency_keys"))).scalars().all()
+    assert names == ["unpublished"]  # never published: kept whatever its age
+    assert keys == ["fresh"]

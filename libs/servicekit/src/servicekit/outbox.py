@@ -100,7 +100,7 @@ class OutboxRelay:
                     return
             self.is_leader = True
             await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
-            last_cleanup = last_check = 0.0
+            last_check = 0.0
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 self._wake.clear()
@@ -108,9 +108,6 @@ class OutboxRelay:
                     await self.republish_if_broker_lost_events(conn)
                     last_check = loop.time()
                 published = await self.publish_pending(conn)
-                if loop.time() - last_cleanup > 600:
-                    await self._delete_expired(conn)
-                    last_cleanup = loop.time()
                 if published >= self._settings.outbox_batch_size:
                     continue  # more is waiting
                 await self._sleep_until_woken(stop)
@@ -225,13 +222,6 @@ class OutboxRelay:
             " WHERE seq = ANY($1::bigint[])",
             seqs,
         )
-
-    async def _delete_expired(self, conn: asyncpg.Connection) -> None:
-        deleted = await conn.execute(
-            "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)",
-            self._settings.outbox_retention_days,
-        )
-        log.debug("outbox_retention", result=deleted)
 
 
 async def republish_since(conn: asyncpg.Connection, since: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -18,6 +19,7 @@ from servicekit.auth import TokenVerifier
 from servicekit.consumer import EventHandlers, IdempotentConsumer
 from servicekit.db import create_engine, create_session_factory
 from servicekit.errors import Problem
+from servicekit.housekeeping import housekeeping_job
 from servicekit.kafka import ProducerHolder
 from servicekit.logging import get_logger
 from servicekit.migrations import database_ready, head_revisions, known_revisions
@@ -69,7 +71,8 @@ class Runtime:
                 if settings.consumer_assign_manually
                 else settings.consumer_group or f"crm-{definition.name}",
             )
-        self.scheduler = JobScheduler(definition.jobs, self.session_factory)
+        housekeeping = housekeeping_job(timedelta(days=settings.outbox_retention_days))
+        self.scheduler = JobScheduler([*definition.jobs, housekeeping], self.session_factory)
         self._heads = head_revisions(definition.migrations)
         self._known = known_revisions(definition.migrations)
         self._stop = asyncio.Event()
@@ -80,7 +83,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
         if self.consumer is not None:
             self._tasks.append(asyncio.create_task(self.consumer.run(self._stop), name="consumer"))
-        if self.settings.run_jobs and self.definition.jobs:
+        if self.settings.run_jobs:
             self._tasks.append(
                 asyncio.create_task(self.scheduler.run(self._stop), name="scheduler")
             )
