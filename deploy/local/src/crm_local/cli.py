@@ -17,7 +17,10 @@ import typer
 from rich.markup import escape
 
 from crm_local.console import make_console
+from crm_local.dlq import dlq_app
 from crm_local.home import ENV_VAR, Home
+from crm_local.reporting import reporting_app
+from crm_local.seed.command import seed
 from crm_local.services import DEFAULT_BASE_PORT
 
 app = typer.Typer(
@@ -33,6 +36,9 @@ import_app = typer.Typer(help="Bulk-load data into the running platform.", no_ar
 app.add_typer(events_app, name="events")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(import_app, name="import")
+app.add_typer(reporting_app, name="reporting")
+app.command("seed")(seed)
+app.add_typer(dlq_app, name="dlq")
 
 HomeOption = Annotated[
     Path | None,

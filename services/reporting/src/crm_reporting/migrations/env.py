@@ -1,4 +1,4 @@
-from crm_reporting.adapters.orm import Base
+from crm_reporting.adapters.orm import metadata
 from servicekit.migrations import run_env
 
-run_env(Base.metadata)
+run_env(metadata)
