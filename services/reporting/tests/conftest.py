@@ -172,6 +172,25 @@ class Order:
 
 
 @dataclass
+class Quote:
+    branch: str
+    owner: str
+    created_at: datetime
+    total: Decimal
+    status: str
+    loss_alarm: bool
+
+
+@dataclass
+class Contract:
+    branch: str
+    owner: str
+    end_date: date
+    amount: Decimal
+    status: str
+
+
+@dataclass
 class Task:
     branch: str
     assignee: str
@@ -221,6 +240,8 @@ class Scenario:
         self.opportunities: list[Opportunity] = []
         self.expenses: list[Expense] = []
         self.orders: list[Order] = []
+        self.quotes: list[Quote] = []
+        self.contracts: list[Contract] = []
         self.tasks: list[Task] = []
         self.interactions: list[Interaction] = []
         self.tickets: list[Ticket] = []
@@ -415,6 +436,10 @@ class Scenario:
             self._expense(customer)
         if rng.random() < 0.4:
             self._order(customer)
+        if rng.random() < 0.5:
+            self._quote(customer)
+        if rng.random() < 0.4:
+            self._contract(customer)
         for _ in range(rng.randint(0, 2)):
             self._interaction(customer)
         for _ in range(rng.randint(0, 2)):
@@ -668,7 +693,7 @@ class Scenario:
         owner = customer.owner or REPS[customer.branch][0]
         at = self.moment(customer.created_at, 60)
         lines = []
-        for i, product in enumerate(rng.sample(self.products, rng.randint(1, 3))):
+        for product in rng.sample(self.products, rng.randint(1, 3)):
             quantity = Decimal(rng.randint(1, 5))
             lines.append(OrderLine(product, quantity, quantity * 100, quantity * 60))
         order = Order(customer, owner, at, lines)
@@ -733,6 +758,152 @@ class Scenario:
                 **common,
             )
 
+    def _quote(self, customer: Customer) -> None:
+        rng = self.rng
+        quote_id = uuid.uuid4()
+        owner = customer.owner or REPS[customer.branch][0]
+        at = self.moment(customer.created_at, 60)
+        below_cost = rng.random() < 0.25
+        total = Decimal(rng.randrange(100, 5000))
+        cost = total + 10 if below_cost else total / 2
+        figures = {
+            "quote_id": quote_id,
+            "customer_id": customer.id,
+            "currency": "EUR",
+            "subtotal": total,
+            "discount_percent": Decimal(0),
+            "total": total,
+            "cost": cost,
+            "margin": total - cost,
+        }
+        line = s.DocumentLine(
+            line_no=1,
+            product_id=self.products[0],
+            sku="P-0",
+            name=self.names[self.products[0]],
+            quantity=Decimal(1),
+            unit_price=total,
+            discount_percent=Decimal(0),
+            net_amount=total,
+            unit_cost=cost,
+            cost=cost,
+        )
+        quote = Quote(customer.branch, owner, at, total, "draft", below_cost)
+        self.quotes.append(quote)
+        common = {"branch": customer.branch, "key": customer.id, "subject": f"quote/{quote_id}"}
+        self.emit(
+            s.QuoteCreatedV1(
+                **figures,
+                lines=[line],
+                loss_alarm=below_cost,
+                opportunity_id=None,
+                valid_until=None,
+                created_by=owner,
+            ),
+            sequence=1,
+            at=at,
+            **common,
+        )
+        version = 1
+        if below_cost:
+            version += 1
+            self.emit(
+                s.QuoteLossAlarmRaisedV1(
+                    **figures, lines_below_cost=[1], total_below_cost=True, created_by=owner
+                ),
+                sequence=version,
+                at=at,
+                **common,
+            )
+        roll = rng.random()
+        if roll < 0.25:
+            return  # still a draft
+        version += 1
+        quote.status = "sent"
+        ref = {"quote_id": quote_id, "customer_id": customer.id}
+        self.emit(
+            s.QuoteSentV1(**ref, total=total, currency="EUR", valid_until=None, sent_by=owner),
+            sequence=version,
+            at=at + timedelta(hours=2),
+            **common,
+        )
+        if roll < 0.5:
+            return
+        version += 1
+        if roll < 0.8:
+            quote.status = "accepted"
+            payload: BaseModel = s.QuoteAcceptedV1(
+                **ref,
+                total=total,
+                currency="EUR",
+                order_id=None,
+                contract_id=None,
+                accepted_by=owner,
+            )
+        else:
+            quote.status = "rejected"
+            payload = s.QuoteRejectedV1(**ref, reason="too dear", rejected_by=owner)
+        self.emit(payload, sequence=version, at=at + timedelta(days=3), **common)
+
+    def _contract(self, customer: Customer) -> None:
+        rng = self.rng
+        contract_id = uuid.uuid4()
+        owner = customer.owner or REPS[customer.branch][0]
+        start = self.moment(customer.created_at, 30).date()
+        end = start + timedelta(days=rng.choice((90, 180)))
+        amount = Decimal(rng.randrange(1000, 9000))
+        contract = Contract(customer.branch, owner, end, amount, "active")
+        self.contracts.append(contract)
+        ref = {"contract_id": contract_id, "customer_id": customer.id}
+        common = {
+            "branch": customer.branch,
+            "key": customer.id,
+            "subject": f"contract/{contract_id}",
+        }
+        at = datetime(start.year, start.month, start.day, 8, tzinfo=UTC)
+        self.emit(
+            s.ContractCreatedV1(
+                **ref,
+                name="Service plan",
+                start_date=start,
+                end_date=end,
+                amount=amount,
+                currency="EUR",
+                quote_id=None,
+                order_id=None,
+                previous_id=None,
+                created_by=owner,
+            ),
+            sequence=1,
+            at=at,
+            **common,
+        )
+        roll = rng.random()
+        if roll < 0.3:
+            return
+        contract.status = "expiring"
+        self.emit(
+            s.ContractExpiringV1(**ref, end_date=end, days_left=30),
+            sequence=2,
+            at=at + (end - start) - timedelta(days=30),
+            **common,
+        )
+        if roll < 0.5:
+            return
+        if roll < 0.8:
+            contract.status = "renewed"
+            payload: BaseModel = s.ContractRenewedV1(
+                **ref,
+                next_contract_id=uuid.uuid4(),
+                next_start_date=end + timedelta(days=1),
+                next_end_date=end + timedelta(days=365),
+                renewed_by=owner,
+            )
+        else:
+            contract.status = "not_renewed"
+            payload = s.ContractNotRenewedV1(**ref, end_date=end)
+        self.emit(payload, sequence=3, at=at + (end - start), **common)
+
     def _task(self, opp: Opportunity) -> None:
         rng = self.rng
         task_id = uuid.uuid4()
@@ -789,6 +960,24 @@ class Scenario:
                     ),
                     sequence=2 + day,
                     at=due + timedelta(days=day, hours=1),
+                    **common,
+                )
+            if rng.random() < 0.4:  # moved to next week: no longer overdue
+                task.start_at, task.due_at = start + timedelta(days=7), due + timedelta(days=7)
+                task.overdue = False
+                self.emit(
+                    s.TaskRescheduledV1(
+                        **ref,
+                        old_start_at=start,
+                        start_at=task.start_at,
+                        old_duration_minutes=60,
+                        duration_minutes=60,
+                        reminder_at=None,
+                        assignee_id=opp.owner,
+                        rescheduled_by=opp.owner,
+                    ),
+                    sequence=4,
+                    at=due + timedelta(days=2),
                     **common,
                 )
 

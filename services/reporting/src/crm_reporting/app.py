@@ -21,7 +21,9 @@ from crm_reporting.service_layer.rebuild import Rebuilds
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def definition(settings: ReportingSettings) -> ServiceDefinition:
+def definition(settings: ReportingSettings | None = None) -> ServiceDefinition:
+    """Without `settings`, for tools that only read the definition (topics, routes)."""
+    settings = settings or ReportingSettings.model_construct()
     return ServiceDefinition(
         name="reporting",
         title="CRM reporting service",

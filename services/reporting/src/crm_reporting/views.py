@@ -424,6 +424,90 @@ async def product_sales(
     return s.ProductSales(items=items)
 
 
+def _by_status(
+    rows: list[dict[str, Any]], group_by: Sequence[str], count: str, amount: str
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Rows per (group, currency) with a count per status, from rows per status."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        key = (*(r[k] for k in group_by), r["currency"])
+        row = merged.setdefault(key, {count: 0, amount: ZERO, "statuses": defaultdict(int)})
+        row[count] += _int(r[count])
+        row[amount] += r[amount]
+        row["statuses"][r["status"]] += _int(r[count])
+    return {k: v for k, v in merged.items() if v[count]}
+
+
+async def quotes(
+    session: AsyncSession, principal: Principal, filters: Filters, group_by: Sequence[str]
+) -> s.Quotes:
+    table = orm.agg_quotes
+    rows = await _grouped(
+        session,
+        table,
+        principal,
+        filters,
+        [*group_by, "currency", "status"],
+        {
+            "quotes": _sum(table.c.quotes),
+            "total": _sum(table.c.total),
+            "loss_alarms": _sum(table.c.loss_alarms),
+        },
+    )
+    alarms: dict[tuple[Any, ...], int] = defaultdict(int)
+    for r in rows:
+        alarms[(*(r[k] for k in group_by), r["currency"])] += _int(r["loss_alarms"])
+    items = []
+    for key, row in _by_status(rows, group_by, "quotes", "total").items():
+        st = row["statuses"]
+        items.append(
+            s.QuotesRow(
+                **dict(zip(group_by, key, strict=False)),
+                currency=key[-1],
+                quotes=row["quotes"],
+                total=row["total"],
+                draft=st["draft"],
+                sent=st["sent"],
+                accepted=st["accepted"],
+                rejected=st["rejected"],
+                acceptance_rate=_ratio(st["accepted"], st["accepted"] + st["rejected"]),
+                loss_alarms=alarms[key],
+            )
+        )
+    return s.Quotes(items=items)
+
+
+async def contracts(
+    session: AsyncSession, principal: Principal, filters: Filters, group_by: Sequence[str]
+) -> s.Contracts:
+    table = orm.agg_contracts
+    rows = await _grouped(
+        session,
+        table,
+        principal,
+        filters,
+        [*group_by, "currency", "status"],
+        {"contracts": _sum(table.c.contracts), "amount": _sum(table.c.amount)},
+    )
+    items = []
+    for key, row in _by_status(rows, group_by, "contracts", "amount").items():
+        st = row["statuses"]
+        items.append(
+            s.ContractsRow(
+                **dict(zip(group_by, key, strict=False)),
+                currency=key[-1],
+                contracts=row["contracts"],
+                amount=row["amount"],
+                active=st["active"],
+                expiring=st["expiring"],
+                renewed=st["renewed"],
+                not_renewed=st["not_renewed"],
+                renewal_rate=_ratio(st["renewed"], st["renewed"] + st["not_renewed"]),
+            )
+        )
+    return s.Contracts(items=items)
+
+
 # --- customer value ---------------------------------------------------------------------
 
 
@@ -524,7 +608,7 @@ async def value_pyramid(
         count, tier_revenue = found.get(name, (0, ZERO))
         items.append(
             s.TierRow(
-                tier=name,  # type: ignore[arg-type]
+                tier=name,
                 customers=count,
                 revenue=tier_revenue,
                 customer_share=_ratio(count, customers),

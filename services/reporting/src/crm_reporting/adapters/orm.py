@@ -18,6 +18,8 @@ Key columns are NOT NULL: an absent branch, owner or currency is stored as `''`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -201,7 +203,9 @@ tasks = Table(
     Column("start_at", DateTime(timezone=True)),
     Column("due_at", DateTime(timezone=True)),
     Column("completed_at", DateTime(timezone=True)),
-    Column("overdue", Boolean, nullable=False, server_default=text("false")),
+    # The latest due moment a task.overdue reminder was about: overdue while it is the
+    # task's current due moment and the task is not done (rescheduling ends it).
+    Column("overdue_due_at", DateTime(timezone=True)),
     _versions(),
 )
 
@@ -215,7 +219,7 @@ interactions = Table(
     Column("branch_id", String(64)),
     Column("author_id", String(128)),
     Column("occurred_at", DateTime(timezone=True)),
-    Column("channel", String(16)),
+    Column("channel", Text),
     Column("closed", Boolean, nullable=False, server_default=text("false")),
     _versions(),
 )
@@ -304,7 +308,7 @@ pipelines = Table(
 # --- aggregates ----------------------------------------------------------------------------
 
 
-def _aggregate(name: str, *columns: Column[object]) -> Table:
+def _aggregate(name: str, *columns: Column[Any]) -> Table:
     return Table(name, metadata, _tenant(), *columns)
 
 

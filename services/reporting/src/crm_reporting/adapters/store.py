@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Table, TextClause, text
+from sqlalchemy import Column, Table, TextClause, TextualSelect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,7 +67,7 @@ class _EntitySql:
     table: Table
     key: tuple[Column[Any], ...]
     columns: tuple[Column[Any], ...]
-    load: TextClause
+    load: TextualSelect
     save: TextClause
 
 

@@ -154,8 +154,8 @@ def _opportunity(s: State) -> Iterator[Contribution]:
     amount = s["amount"] if s["amount"] is not None else ZERO
     stage, status = s["stage"] or "", s["status"]
     if status == "open" and s["expected_close_date"] is not None:
-        key = (t, b, o, month_of(s["expected_close_date"]), stage, currency)
-        yield PIPELINE.name, key, (1, amount, weighted(amount, s["probability"]))
+        pipeline = (t, b, o, month_of(s["expected_close_date"]), stage, currency)
+        yield PIPELINE.name, pipeline, (1, amount, weighted(amount, s["probability"]))
     created = s["created_at"]
     if created is not None:
         month = month_of(created)
@@ -172,11 +172,11 @@ def _opportunity(s: State) -> Iterator[Contribution]:
         cycle = (closed - created.astimezone(UTC).date()).days if created is not None else 0
         yield CLOSED.name, (t, b, o, month_of(closed), status, currency), (1, amount, cycle)
         if won and s["customer_id"] is not None:
-            key = (t, s["customer_id"], month_of(closed), currency)
-            yield CUSTOMER_MONEY.name, key, (1, amount, 1, ZERO)
+            money = (t, s["customer_id"], month_of(closed), currency)
+            yield CUSTOMER_MONEY.name, money, (1, amount, 1, ZERO)
     if s["campaign_id"] is not None and created is not None:
-        key = (t, s["campaign_id"], b, o, month_of(created), currency)
-        yield CAMPAIGN_OPPS.name, key, (1, int(won), amount if won else ZERO)
+        campaign = (t, s["campaign_id"], b, o, month_of(created), currency)
+        yield CAMPAIGN_OPPS.name, campaign, (1, int(won), amount if won else ZERO)
 
 
 def _quote(s: State) -> Iterator[Contribution]:
@@ -224,11 +224,11 @@ def _task(s: State) -> Iterator[Contribution]:
     t, b, o = s["tenant_id"], s["branch_id"] or "", s["assignee_id"] or ""
     if s["start_at"] is not None:
         yield ACTIVITY.name, (t, b, o, month_of(s["start_at"])), (1, 0, 1, 0, 0, 0)
-    done, due = s["completed_at"], s["due_at"]
+    done, due, reminded = s["completed_at"], s["due_at"], s["overdue_due_at"]
     if done is not None:
         late = int(due is not None and done > due)
         yield ACTIVITY.name, (t, b, o, month_of(done)), (1, 0, 0, 1, late, 0)
-    elif s["overdue"] and due is not None:
+    elif due is not None and reminded is not None and reminded >= due:
         yield ACTIVITY.name, (t, b, o, month_of(due)), (1, 0, 0, 0, 0, 1)
 
 
@@ -416,10 +416,10 @@ TASK = EntityKind(
         "start_at",
         "due_at",
         "completed_at",
-        "overdue",
+        "overdue_due_at",
     ),
     _task,
-    {"known": False, "overdue": False},
+    {"known": False},
 )
 INTERACTION = EntityKind(
     "interactions",

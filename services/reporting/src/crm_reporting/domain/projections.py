@@ -232,7 +232,9 @@ def product_created(event: CloudEvent, d: s.ProductCreatedV1) -> Output:
 
 @projects(s.ProductUpdatedV1)
 def product_updated(event: CloudEvent, d: s.ProductUpdatedV1) -> Output:
-    groups = {f: {f: d.changes[f].new} for f in ("sku", "name") if f in d.changes}
+    groups: dict[str, dict[str, Any]] = {
+        f: {f: d.changes[f].new} for f in ("sku", "name") if f in d.changes
+    }
     return [Patch(e.PRODUCT.name, (event.tenantid, d.product_id), event.sequence, set=groups)]
 
 
@@ -691,7 +693,10 @@ def task_completed(event: CloudEvent, d: s.TaskCompletedV1) -> Output:
 @projects(s.TaskOverdueV1)
 def task_overdue(event: CloudEvent, d: s.TaskOverdueV1) -> Output:
     return _task(
-        event, d, set={"assignee": {"assignee_id": d.assignee_id}}, greatest={"overdue": True}
+        event,
+        d,
+        set={"assignee": {"assignee_id": d.assignee_id}},
+        greatest={"overdue_due_at": d.due_at},
     )
 
 

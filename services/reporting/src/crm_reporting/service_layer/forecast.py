@@ -77,7 +77,7 @@ async def take_snapshot(
     bar = await policy(session, tenant)
     stages = eligible_stages(await views.pipeline_stages(session, tenant), bar.min_stage)
     table = orm.forecast_snapshots
-    snapshot_id = await session.scalar(
+    snapshot_id: UUID | None = await session.scalar(
         insert(table)
         .values(
             snapshot_id=uuid4(),

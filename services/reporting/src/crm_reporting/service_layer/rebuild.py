@@ -30,7 +30,7 @@ import gc
 import itertools
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -65,19 +65,34 @@ SWAPPED = ("inbox", "inbox_sequences", *(t.name for t in orm.READ_MODEL_TABLES))
 MAX_ATTEMPTS = 3
 SWAP_CATCH_UP_S = 20.0
 
+# Tens of thousands of rows per window: each column travels as one text, its values joined
+# by a separator none of them can hold (ids, validated event types, topic names, numbers:
+# a comma; sources and subjects, free text: the unit separator, those holding it are left
+# out), which the driver sends as is; arrays of that many elements cost it more CPU than
+# the rest of the window's writes.
 _INBOX = text(
     'INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset")'
-    " SELECT :consumer, * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]),"
-    " CAST(:topics AS text[]), CAST(:partitions AS int[]), CAST(:offsets AS bigint[]))"
+    " SELECT :consumer, * FROM unnest("
+    " CAST(string_to_array(:ids, ',') AS uuid[]), string_to_array(:types, ','),"
+    " string_to_array(:topics, ','), CAST(string_to_array(:partitions, ',') AS int[]),"
+    " CAST(string_to_array(:offsets, ',') AS bigint[]))"
     " ON CONFLICT DO NOTHING"
 )
 _SEQUENCES = text(
     "INSERT INTO inbox_sequences (consumer, source, aggregate, last_sequence)"
-    " SELECT :consumer, * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[]),"
-    " CAST(:sequences AS bigint[]))"
+    " SELECT :consumer, * FROM unnest(string_to_array(:sources, chr(31)),"
+    " string_to_array(:aggregates, chr(31)),"
+    " CAST(string_to_array(:sequences, chr(31)) AS bigint[]))"
     " ON CONFLICT (consumer, source, aggregate) DO UPDATE"
     " SET last_sequence = GREATEST(inbox_sequences.last_sequence, excluded.last_sequence)"
 )
+
+
+UNIT = "\x1f"
+
+
+def _joined(values: Iterable[object], separator: str = ",") -> str:
+    return separator.join(map(str, values))
 
 
 # --- the rebuild records -------------------------------------------------------------------
@@ -116,7 +131,7 @@ async def start(
     return rebuild_id
 
 
-def _read(row: Mapping[str, Any]) -> s.RebuildRead:
+def _read(row: Any) -> s.RebuildRead:
     end = row["finished_at"] or row["heartbeat_at"]
     seconds = (end - row["started_at"]).total_seconds()
     total = int(row["total"])
@@ -196,11 +211,14 @@ class Replay:
 
     async def apply(self, records: Sequence[ConsumerRecord]) -> None:
         """One window of records, from any partitions, in one transaction."""
+        self.consumed += len(records)
         with _collector_paused():
             await self._apply(records)
 
     async def _apply(self, records: Sequence[ConsumerRecord]) -> None:
-        self.consumed += len(records)
+        """Apply `records` in one transaction. If the database refuses it (not for being
+        unreachable: a value it cannot store), apply each half on its own, down to the one
+        event at fault, which is left out and counted: the live consumer dead-letters it."""
         pending = PendingBatch()
         inbox: list[tuple[ConsumerRecord, CloudEvent]] = []
         seen: list[CloudEvent] = []
@@ -208,8 +226,7 @@ class Replay:
             try:
                 event = CloudEvent.from_json_bytes(record.value)
             except InvalidEvent as exc:
-                self.skipped += 1
-                log.warning("rebuild_invalid_event", offset=record.offset, error=str(exc))
+                self._skip(record, exc)
                 continue
             seen.append(event)
             payload = self.payloads.get(event.type)
@@ -218,28 +235,53 @@ class Replay:
             try:
                 pending.add(project(event, payload))
             except Exception as exc:
-                self.skipped += 1
-                log.warning(
-                    "rebuild_event_skipped",
-                    event_id=str(event.id),
-                    event_type=event.type,
-                    error=repr(exc)[:500],
-                )
+                self._skip(record, exc)
                 continue
             inbox.append((record, event))
+        try:
+            await self._write(pending, inbox, seen)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if len(records) == 1:
+                self._skip(records[0], exc)
+                return
+            half = len(records) // 2
+            log.info("rebuild_window_split", records=len(records), error=repr(exc)[:300])
+            await self._apply(records[:half])
+            await self._apply(records[half:])
+            return
+        self.applied += len(inbox)
+
+    async def _write(
+        self,
+        pending: PendingBatch,
+        inbox: Sequence[tuple[ConsumerRecord, CloudEvent]],
+        seen: Sequence[CloudEvent],
+    ) -> None:
+        """One transaction; retried while the database is unreachable (a few times)."""
         for attempt in itertools.count(1):
             try:
                 async with self.sessions() as session, session.begin():
                     await self._inbox(session, inbox)
                     await self._sequences(session, seen)
                     await pending.write(session)
-                break
+                return
             except Exception as exc:
                 if not is_transient(exc) or attempt >= MAX_ATTEMPTS:
                     raise
                 log.warning("rebuild_database_unavailable", error=repr(exc))
                 await asyncio.sleep(attempt)
-        self.applied += len(inbox)
+
+    def _skip(self, record: ConsumerRecord, exc: BaseException) -> None:
+        self.skipped += 1
+        log.warning(
+            "rebuild_event_skipped",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=repr(exc)[:500],
+        )
 
     async def _inbox(
         self, session: AsyncSession, events: Sequence[tuple[ConsumerRecord, CloudEvent]]
@@ -250,11 +292,11 @@ class Replay:
             _INBOX,
             {
                 "consumer": self.consumer_name,
-                "ids": [e.id for _, e in events],
-                "types": [e.type for _, e in events],
-                "topics": [r.topic for r, _ in events],
-                "partitions": [r.partition for r, _ in events],
-                "offsets": [r.offset for r, _ in events],
+                "ids": _joined(e.id for _, e in events),
+                "types": _joined(e.type for _, e in events),
+                "topics": _joined(r.topic for r, _ in events),
+                "partitions": _joined(r.partition for r, _ in events),
+                "offsets": _joined(r.offset for r, _ in events),
             },
         )
 
@@ -263,15 +305,19 @@ class Replay:
         highest: dict[tuple[str, str], int] = {}
         for event in events:
             key = (event.source, event.subject or event.partitionkey)
+            if UNIT in key[0] or UNIT in key[1]:
+                continue
             highest[key] = max(highest.get(key, 0), event.sequence)
+        if not highest:
+            return
         keys = sorted(highest)
         await session.execute(
             _SEQUENCES,
             {
                 "consumer": self.consumer_name,
-                "sources": [k[0] for k in keys],
-                "aggregates": [k[1] for k in keys],
-                "sequences": [highest[k] for k in keys],
+                "sources": _joined((k[0] for k in keys), UNIT),
+                "aggregates": _joined((k[1] for k in keys), UNIT),
+                "sequences": _joined((highest[k] for k in keys), UNIT),
             },
         )
 

@@ -134,4 +134,6 @@ def render(request: Request, report: Any, filename: str) -> Any:
     return csv_response(list(report.items), row_type, filename)
 
 
-CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}

@@ -125,6 +125,33 @@ async def product_sales(
     return render(request, report, "product-sales")
 
 
+@router.get("/quotes", response_model=s.Quotes, responses=CSV)
+async def quotes(
+    request: Request,
+    principal: ReaderDep,
+    session: SessionDep,
+    filters: FiltersDep,
+    group_by: Annotated[list[str], grouping(OWNED, "owner")],
+) -> object:
+    """Quotes drafted in the period by where they stand now (draft, sent, accepted,
+    rejected), their totals, the acceptance rate and how many were priced below cost."""
+    return render(request, await views.quotes(session, principal, filters, group_by), "quotes")
+
+
+@router.get("/contracts", response_model=s.Contracts, responses=CSV)
+async def contracts(
+    request: Request,
+    principal: ReaderDep,
+    session: SessionDep,
+    filters: FiltersDep,
+    group_by: Annotated[list[str], grouping(OWNED, "month")],
+) -> object:
+    """Contracts (subscription periods) ending in the period: active, expiring, renewed,
+    not renewed, and the renewal rate."""
+    report = await views.contracts(session, principal, filters, group_by)
+    return render(request, report, "contracts")
+
+
 @router.get("/value-pyramid", response_model=s.ValuePyramid, responses=CSV)
 async def value_pyramid(
     request: Request,

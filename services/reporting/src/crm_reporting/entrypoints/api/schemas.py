@@ -120,6 +120,37 @@ class ProductSales(Schema):
     items: list[ProductSalesRow]
 
 
+class QuotesRow(Dims):
+    currency: str | None
+    quotes: int
+    total: Decimal
+    draft: int
+    sent: int
+    accepted: int
+    rejected: int
+    acceptance_rate: float | None = Field(description="accepted / (accepted + rejected)")
+    loss_alarms: int = Field(description="Quotes priced below cost.")
+
+
+class Quotes(Schema):
+    items: list[QuotesRow]
+
+
+class ContractsRow(Dims):
+    currency: str | None
+    contracts: int
+    amount: Decimal
+    active: int
+    expiring: int
+    renewed: int
+    not_renewed: int
+    renewal_rate: float | None = Field(description="renewed / (renewed + not renewed)")
+
+
+class Contracts(Schema):
+    items: list[ContractsRow]
+
+
 class GrowthRow(Dims):
     created: int = Field(description="New accounts (any stage).")
     converted: int = Field(description="Accounts that first became customers.")
