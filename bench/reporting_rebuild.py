@@ -16,6 +16,7 @@ as `BENCH-ROW {json}` lines. The generator and helpers here are shared with
 reporting_latency.py.
 """
 
+# ruff: noqa: E402  (the imports follow the sys.path fix just below)
 from __future__ import annotations
 
 import os
@@ -203,26 +204,34 @@ def opportunity_history(
     ]
 
 
-def company(customer_count: int, opportunity_events: int, seed: int = 1) -> list[CloudEvent]:
-    """`customer_count` customers, then opportunity histories until `opportunity_events`."""
+Record = tuple[str, bytes, bytes]  # topic, key, value: what goes to the broker
+
+
+def _record(event: CloudEvent) -> Record:
+    return topic_for(event), event.partitionkey.encode(), event.to_json_bytes()
+
+
+def company(customer_count: int, opportunity_events: int, seed: int = 1) -> list[Record]:
+    """`customer_count` customers, then opportunity histories until `opportunity_events`,
+    as broker records (a million events as objects would crowd memory)."""
     rng = random.Random(seed + 1)
     started = time.perf_counter()
-    events: list[CloudEvent] = []
+    records: list[Record] = []
     known: list[tuple[uuid.UUID, str, str]] = []
     for event, customer, branch, owner in customers(customer_count, seed):
-        events.append(event)
+        records.append(_record(event))
         known.append((customer, branch, owner))
     made = 0
     while made < opportunity_events:
         customer, branch, owner = rng.choice(known)
         history = opportunity_history(rng, customer, branch, owner)[: opportunity_events - made]
-        events += history
+        records += [_record(e) for e in history]
         made += len(history)
-    log(f"generated {len(events):,} events in {time.perf_counter() - started:.0f} s")
-    return events
+    log(f"generated {len(records):,} events in {time.perf_counter() - started:.0f} s")
+    return records
 
 
-async def produce(bootstrap: str, events: list[CloudEvent], *, timeout_s: float = 900) -> float:
+async def produce(bootstrap: str, events: list[Record], *, timeout_s: float = 900) -> float:
     """Publish in order (keyed by customer), bounded in time; returns events per second."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -236,12 +245,8 @@ async def produce(bootstrap: str, events: list[CloudEvent], *, timeout_s: float 
     try:
         async with asyncio.timeout(timeout_s):
             pending = []
-            for event in events:
-                pending.append(
-                    await producer.send(
-                        topic_for(event), event.to_json_bytes(), key=event.partitionkey.encode()
-                    )
-                )
+            for topic, key, value in events:
+                pending.append(await producer.send(topic, value, key=key))
                 if len(pending) >= 20_000:
                     await asyncio.gather(*pending)
                     pending.clear()
@@ -253,9 +258,13 @@ async def produce(bootstrap: str, events: list[CloudEvent], *, timeout_s: float 
     return rate
 
 
-async def raw_consume(bootstrap: str, *, batch: int = 5000, wait_ms: int = 50) -> tuple[int, float]:
+async def raw_consume(
+    bootstrap: str, expected: int, *, batch: int = 5000, wait_ms: int = 50, timeout_s: float = 300
+) -> tuple[int, float]:
     """Read every topic from the beginning with a bare aiokafka consumer (no parsing, no
-    database): the ceiling a projection can be compared with. (records, records/s)"""
+    database), the same fetch settings as the rebuild: the ceiling a projection can be
+    compared with. Reads until the `expected` records are seen (the embedded broker's end
+    offsets stop short of the last batch). (records, records/s)"""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -272,13 +281,12 @@ async def raw_consume(bootstrap: str, *, batch: int = 5000, wait_ms: int = 50) -
         ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        total = sum(ends.values())
         started = time.perf_counter()
         seen = 0
-        while seen < total:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                seen += len(records)
+        async with asyncio.timeout(timeout_s):
+            while seen < expected:
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    seen += len(records)
         rate = seen / (time.perf_counter() - started)
     finally:
         await consumer.stop()
@@ -351,7 +359,7 @@ REPORTS = [
 ]
 
 
-async def every_report(client, headers) -> dict:
+async def every_report(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     found = {}
     for path, params in REPORTS:
         response = await client.get(path, params=params, headers=headers)
@@ -360,36 +368,149 @@ async def every_report(client, headers) -> dict:
     return found
 
 
-async def main(events: int, customers: int) -> None:
-    generated = company(min(customers, events // 2), events - min(customers, events // 2))
+class CpuMeter:
+    """CPU seconds of this process and of a process tree (PostgreSQL: the postmaster and
+    its backends), from /proc: what the rebuild costs, whatever else loads the machine."""
+
+    def __init__(self, root_pid: int) -> None:
+        self.root = root_pid
+        self.seen: dict[int, float] = {}
+
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _tree(self) -> set[int]:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                except OSError:
+                    continue
+        tree, grew = {self.root}, True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if parent in tree and pid not in tree:
+                    tree.add(pid)
+                    grew = True
+        return tree
+
+    def sample(self) -> None:
+        for pid in self._tree():
+            self.seen[pid] = max(self.seen.get(pid, 0.0), self._cpu(pid))
+
+    def total(self) -> float:
+        return sum(self.seen.values())
+
+
+async def measured_rebuild(
+    client: Any, headers: dict[str, str], postgres_pid: int
+) -> dict[str, Any]:
+    """A rebuild, with the CPU this process and PostgreSQL spent on it."""
+    meter = CpuMeter(postgres_pid)
+    meter.sample()
+    postgres_before, own_before = meter.total(), time.process_time()
+    task = asyncio.create_task(rebuild(client, headers))
+    while not task.done():
+        meter.sample()
+        await asyncio.wait({task}, timeout=1.0)
+    meter.sample()
+    result = task.result()
+    events = max(result["consumed"], 1)
+    result["own_us"] = (time.process_time() - own_before) / events * 1e6
+    result["postgres_us"] = (meter.total() - postgres_before) / events * 1e6
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
+def row(figure: str, value: str, **extra: Any) -> None:
+    """A line bench/hooks.py turns into a row of `make bench`'s table."""
+    print("BENCH-ROW " + json.dumps({"figure": figure, "value": value, **extra}), flush=True)
+
+
+def sizes(events: int | None, customers: int | None) -> tuple[int, int, str]:
+    """What to generate: the arguments, else 100,000 customers and 1,000,000 events, shrunk
+    to BENCH_BUDGET_S (about 1 ms per event for this script on a loaded 2-core machine) or
+    to a quick run under BENCH_QUICK."""
+    note = ""
+    if events is None:
+        events = 1_000_000
+        if os.environ.get("BENCH_QUICK"):
+            events, note = 50_000, "quick run"
+        elif budget := os.environ.get("BENCH_BUDGET_S"):
+            fits = int(float(budget) * 0.8 / 1e-3)
+            if fits < events:
+                events, note = (
+                    max(fits // 10_000 * 10_000, 20_000),
+                    f"shrunk to the {budget} s budget",
+                )
+    if customers is None:
+        customers = min(100_000, events // 10)
+    return events, min(customers, events // 2), note
+
+
+async def main(events: int, customers: int, note: str) -> None:
+    generated = company(customers, events - customers)
+    produced = len(generated)
     async with embedded_infra() as infra:
         await produce(infra.bootstrap, generated)
         del generated
-        records, raw = await raw_consume(infra.bootstrap)
+        records, raw = await raw_consume(infra.bootstrap, produced)
         async with reporting_service(infra) as (_, client):
             admin = {"Authorization": f"Bearer {infra.token('admin', tenant=TENANT)}"}
-            first = await rebuild(client, admin)
+            first = await measured_rebuild(client, admin, infra.postgres.process.pid)
             log(f"rebuild 1: {first['consumed']:,} read in {first['seconds']:.0f} s")
             before = await every_report(client, admin)
-            second = await rebuild(client, admin)
+            second = await measured_rebuild(client, admin, infra.postgres.process.pid)
             after = await every_report(client, admin)
+    size = f"{produced:,} events, {customers:,} customers" + (f"; {note}" if note else "")
     print(f"events in the topics:            {records:,}")
     print(f"raw aiokafka consume:            {raw:,.0f} events/s")
     for n, run in enumerate((first, second), start=1):
         print(
             f"rebuild {n}:                       {run['rate']:,.0f} events/s "
             f"({run['seconds']:.0f} s, {run['applied']:,} applied, {run['skipped']} skipped; "
-            f"ratio to raw {run['rate'] / raw:.3f})"
+            f"ratio to raw {run['rate'] / raw:.3f}; CPU per event: reporting "
+            f"{run['own_us']:.0f} µs, PostgreSQL {run['postgres_us']:.0f} µs; "
+            f"load {run['load']:.1f})"
         )
     print(f"reports identical after rebuild: {before == after}")
+    best = max(first, second, key=lambda r: r["rate"])
+    ratio = best["rate"] / raw
+    row(
+        f"reporting rebuild: events applied/s ({size})",
+        f"{best['rate']:,.0f}/s",
+        target=f">= 0.3 x raw consume ({raw:,.0f}/s)",
+        ratio=f"{ratio:.3f}",
+        met=ratio >= 0.3,
+        load=f"load {best['load']:.1f}",
+        note=f"CPU per event: reporting {best['own_us']:.0f} µs, PostgreSQL "
+        f"{best['postgres_us']:.0f} µs; rebuild seconds {best['seconds']:.0f}",
+    )
+    row("raw aiokafka consume of the same topics", f"{raw:,.0f}/s", note=f"{records:,} records")
+    row(
+        "reports identical after a rebuild (9 reports)",
+        "yes" if before == after else "NO",
+        met=before == after,
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--timeout", type=float, default=3600)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=None, help="default 1,000,000")
+    parser.add_argument("--customers", type=int, default=None, help="default 100,000")
+    parser.add_argument("--timeout", type=float, default=None)
     args = parser.parse_args()
-    started = time.perf_counter()
-    asyncio.run(asyncio.wait_for(main(args.events, args.customers), args.timeout))
-    log(f"total {time.perf_counter() - started:.0f} s")
+    n_events, n_customers, size_note = sizes(args.events, args.customers)
+    limit = args.timeout or float(os.environ.get("BENCH_BUDGET_S", 3600))
+    began = time.perf_counter()
+    asyncio.run(asyncio.wait_for(main(n_events, n_customers, size_note), limit))
+    log(f"total {time.perf_counter() - began:.0f} s")

@@ -33,7 +33,7 @@ async def test_the_cli_rebuilds_and_reports_how_many_events_it_applied(
     )
     serving = asyncio.create_task(server.serve())
     try:
-        for _ in range(600):  # up to 30 s  # noqa: ASYNC110 - polling uvicorn's flag
+        for _ in range(600):  # up to 30 s
             if server.started:
                 break
             await asyncio.sleep(0.05)
