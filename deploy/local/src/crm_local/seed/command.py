@@ -22,7 +22,9 @@ def seed(
     ] = False,
     size: Annotated[
         SizeChoice,
-        typer.Option(help="small: 200 customers; medium: 2,000; large: 10,000."),
+        typer.Option(
+            help="small: 150 customers; medium: 2,000 (about 15,000 requests); large: 10,000."
+        ),
     ] = SizeChoice.medium,
     seed_value: Annotated[
         int, typer.Option("--seed", help="Same seed, same company (names, amounts, dates).")

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -106,6 +106,21 @@ class Outcome:
 
 
 Tick = Callable[[str, int], None]
+
+
+class Existing:
+    """Records an earlier run made, matched by what the plan says about them (never by dates:
+    the plan's dates move with the day it runs). Each record matches one planned record."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+    def add(self, key: tuple[Any, ...], record: dict[str, Any]) -> None:
+        self._by_key.setdefault(key, []).append(record)
+
+    def take(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        found = self._by_key.get(key)
+        return found.pop(0) if found else None
 
 
 def _iso(value: date | datetime) -> str:
@@ -451,17 +466,14 @@ class Seeder:
             return
         cid = self.customer_id(customer.index)
         row = self.customers[customer.index]
-        logged: dict[tuple[str, str], dict[str, Any]] = {}
+        logged = Existing()
         if customer.interactions and row.get("last_interaction_at"):
             timeline = await self.api.get("customers", f"/customers/{cid}/timeline", user="admin")
-            for entry in timeline:
-                found = entry.get("interaction")
-                if found:
-                    at = datetime.fromisoformat(found["occurred_at"]).astimezone(UTC).isoformat()
-                    logged[(at, found["content"])] = found
+            for entry in reversed(timeline):  # oldest first, as the plan lists them
+                if found := entry.get("interaction"):
+                    logged.add((found["channel"], found["place"], found["content"]), found)
         for n, item in enumerate(customer.interactions):
-            mark = (item.occurred_at.astimezone(UTC).isoformat(), item.content)
-            found = logged.get(mark)
+            found = logged.take((item.channel, item.place, item.content))
             if found is None:
                 body = {
                     "occurred_at": _iso(item.occurred_at),
@@ -852,11 +864,13 @@ class Seeder:
             )
 
     async def _contracts(self, existing: list[dict[str, Any]]) -> None:
-        have = {(c["customer_id"], c["name"], c["start_date"]): c for c in existing}
+        have = Existing()
+        for c in existing:
+            have.add((c["customer_id"], c["name"], Decimal(c["amount"] or 0)), c)
 
         async def one(plan: Any) -> None:
             cid = self.customer_id(plan.customer)
-            record = have.get((cid, plan.name, _iso(plan.start)))
+            record = have.take((cid, plan.name, plan.amount))
             if record is None:
                 body = {
                     "customer_id": cid,
@@ -891,14 +905,13 @@ class Seeder:
 
     async def _tasks(self, existing: list[dict[str, Any]]) -> None:
         await self.contacts_ready.wait()
-        have = {
-            (t["customer_id"], t["subject"], datetime.fromisoformat(t["start_at"])): t
-            for t in existing
-        }
+        have = Existing()
+        for t in existing:
+            have.add((t["customer_id"], t["subject"], t["method"], t["duration_minutes"]), t)
 
         async def one(plan: Any) -> None:
             cid = self.customer_id(plan.customer)
-            record = have.get((cid, plan.subject, plan.start_at))
+            record = have.take((cid, plan.subject, plan.method, plan.duration_minutes))
             if record is None:
                 opportunity = None
                 if plan.opportunity is not None:
@@ -943,14 +956,14 @@ class Seeder:
 
     async def _expenses(self, existing: list[dict[str, Any]]) -> None:
         await self.contacts_ready.wait()
-        have = {
-            (e["customer_id"], e["incurred_on"], Decimal(e["amount"]), e["category"]): e
-            for e in existing
-        }
+        have = Existing()
+        for e in existing:
+            key = (e["customer_id"], e["category"], Decimal(e["amount"]), e["description"])
+            have.add(key, e)
 
         async def one(plan: Any) -> None:
             cid = self.customer_id(plan.customer)
-            record = have.get((cid, _iso(plan.incurred_on), plan.amount, plan.category))
+            record = have.take((cid, plan.category, plan.amount, plan.description))
             if record is None:
                 body = {
                     "customer_id": cid,

@@ -724,7 +724,7 @@ def _contracts(
                 index=index,
                 customer=customer.index,
                 seller=customer.owner,
-                name=f"{product.name} - {start.year}",
+                name=f"{product.name} ({customer.company.short})",
                 start=start,
                 end=end,
                 amount=product.list_price * sites,
@@ -829,7 +829,7 @@ def _assets(
         sku = rng.choice(sorted(catalog.DEVICES))
         bought = today - timedelta(days=rng.randint(60, 1400))
         warranty = _years(bought, catalog.DEVICES[sku]) - timedelta(days=1)
-        serial = f"{sku.replace('-', '')}{bought:%y%m}{rng.randint(0, 99999):05d}"
+        serial = f"{sku.replace('-', '')}-{rng.randint(0, 99_999_999):08d}"
         made.append(
             AssetPlan(index, customer.index, catalog.BY_SKU[sku].name, serial, bought, warranty)
         )
