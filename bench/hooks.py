@@ -140,5 +140,6 @@ async def run(ctx: Context) -> None:
                     note=f"log: bench/results/hooks/{name}.log",
                 )
             )
-        tail = "\n".join(f"    {line}" for line in output.strip().splitlines()[-12:])
+        lines = [x for x in output.strip().splitlines() if not x.startswith(ROW_PREFIX)]
+        tail = "\n".join(f"    {line}" for line in lines[-12:])
         ctx.note(f"{name}.py ({took:.0f} s)", tail or "(no output)")

@@ -30,9 +30,10 @@ METHOD = [
 
 LIMITS = [
     "**The machine.** Other engineers' test suites kept 1 to 1.7 of the 2 cores busy "
-    "(`others` in every row; load average 7 to 20). Row `0 machine` measures what that does "
-    "to one hop between two busy processes: a few ms at p50 and tens of ms at p99, where an "
-    "idle machine adds ~0.05 ms. A write through the platform makes 20 to 30 such hops "
+    "(`others` in every row; load average 3 to 20 across the runs). Row `0 machine` "
+    "measures what that does to one hop between two busy processes: a few ms at p50 and "
+    "tens of ms at p99, where an idle machine adds ~0.05 ms. A write through the platform "
+    "makes 20 to 30 such hops "
     "(client, service, every PostgreSQL round trip, broker, consumers), the baseline about 8, "
     "so wall-clock figures here punish the platform more than its CPU cost does. The "
     "`CPU per request` rows are the load-independent comparison.",
@@ -58,10 +59,11 @@ LIMITS = [
     "(1) to (3) are worth roughly half the serving process's CPU; 0.8 of a bare insert also "
     "needs (4) and cheaper consumers (below).",
     "**Outbox NOTIFY.** Row `PostgreSQL commits/s ... NOTIFY`: on the platform's server "
-    "(fsync on) transactions that NOTIFY reach about 0.3 of plain commits: PostgreSQL holds a "
-    "server-wide lock from a notifying transaction's pre-commit to its commit record's "
-    "flush, so they cannot share WAL flushes (group commit). It is a ceiling shared by all "
-    "five services' writes (~1,000/s here), not today's limit. Fix (servicekit.outbox and "
+    "(fsync on) transactions that NOTIFY reach a third to two fifths of plain commits: "
+    "PostgreSQL holds a server-wide lock from a notifying transaction's pre-commit to its "
+    "commit record's flush, so they cannot share WAL flushes (group commit). It is a ceiling "
+    "shared by all "
+    "five services' writes (1,000 to 2,000/s here), not today's limit. Fix (servicekit.outbox and "
     "its trigger): notify only when the relay is idle (the relay sets a flag row when it "
     "goes to sleep and the trigger notifies only if the flag is set), and while busy the "
     "relay loops without waiting.",
@@ -100,7 +102,7 @@ REBUILD_WHY = (
     "Two steps so far. The projection committed before the reporting rework (f072ec5) "
     "issued 2 statements per event through the ORM session, one after the other: ~230 "
     "events/s here, ~1.6 ms of CPU per event. The rework (set-based batches, 2dc1d0a) "
-    "applies ~1,000/s here at ~0.25 ms per event. This run's rebuild profile (section 3 "
+    "is 5 to 9 times faster (this table). This run's rebuild profile (section 3 "
     "below) shows what is left: about 30% of all samples in "
     "`_extend_values_for_multiparams` and the SQL compiler (`coercions.expect`, "
     "`visit_bindparam`): that is servicekit's `IdempotentConsumer._apply_many` inserting the "
