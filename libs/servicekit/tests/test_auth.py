@@ -108,3 +108,19 @@ def test_only_tenant_wide_roles_see_another_branch():
     assert manager.sees_branch("north")
     assert not manager.sees_branch("south")
     assert ceo.sees_branch("south")
+
+
+def test_a_remembered_token_is_refused_once_it_expires(keys, verifier):
+    short = token(keys, ttl_s=2)
+    assert verifier.verify(short).user_id == "north-rep"  # verified, then remembered
+    time.sleep(2.1)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(short)
+
+
+def test_the_memory_of_verified_tokens_is_bounded(keys, tmp_path: Path):
+    small = TokenVerifier(ServiceSettings(jwt_jwks_file=keys.jwks))
+    small.max_remembered = 3
+    principals = [small.verify(token(keys, sub=f"rep-{i}")) for i in range(5)]
+    assert [p.user_id for p in principals] == [f"rep-{i}" for i in range(5)]
+    assert len(small._verified) == 3

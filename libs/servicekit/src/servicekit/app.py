@@ -67,7 +67,7 @@ def _add_platform_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        checks = await get_runtime(request).readiness()
+        checks = await (await get_runtime(request)).readiness()
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
@@ -85,7 +85,7 @@ def _add_platform_routes(app: FastAPI) -> None:
         return build_document()
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -93,8 +93,9 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    return get_runtime(request).session_factory
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.session_factory
 
 
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -90,9 +92,17 @@ class Principal:
 
 
 class TokenVerifier:
-    """Checks signature, expiry, issuer and audience; keys come from a JWKS file or URL."""
+    """Checks signature, expiry, issuer and audience; keys come from a JWKS file or URL.
+
+    A client sends the same token with every request until it expires, so a verified token
+    is remembered (bounded, least recently used first out) until its `exp`: one signature
+    check per token, not per request.
+    """
+
+    max_remembered = 10_000
 
     def __init__(self, settings: ServiceSettings) -> None:
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._client: jwt.PyJWKClient | None = None
@@ -114,6 +124,20 @@ class TokenVerifier:
         raise jwt.InvalidTokenError("unknown signing key")
 
     def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires = remembered
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self.max_remembered:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -125,17 +149,19 @@ class TokenVerifier:
             )
             roles = frozenset(Role(r) for r in claims.get("roles", []))
             tenant = claims["tenant"]
+            expires = float(claims["exp"])
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
             raise Unauthorized(
                 f"Invalid bearer token: {exc}", headers={"WWW-Authenticate": "Bearer"}
             ) from exc
-        return Principal(
+        principal = Principal(
             user_id=str(claims["sub"]),
             tenant=str(tenant),
             branch=claims.get("branch"),
             roles=roles,
             customer_id=claims.get("customer"),
         )
+        return principal, expires
 
 
 def bearer_token(request: Request) -> str:
@@ -148,7 +174,7 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     # FastAPI caches a dependency per request; request.state is NOT safe for that (an ASGI
     # server may hand every request the same lifespan state dict).
     verifier: TokenVerifier = request.app.state.runtime.verifier
@@ -162,7 +188,7 @@ def require_roles(*roles: Role) -> Any:
     """A dependency that refuses principals holding none of `roles` (403)."""
     wanted = frozenset(roles)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.has_any(wanted):
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(wanted))}.")
         return principal

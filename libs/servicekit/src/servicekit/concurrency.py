@@ -41,7 +41,7 @@ def check_version(expected: int | None, current: int) -> None:
         )
 
 
-def _if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
+async def _if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
     return parse_if_match(if_match)
 
 

@@ -18,8 +18,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from crm_contracts import CloudEvent, InvalidEvent, dlq_topic
 from crm_contracts.registry import spec_for_payload
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Text, Uuid, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,7 +26,6 @@ from servicekit import metrics
 from servicekit.kafka import ProducerHolder
 from servicekit.logging import get_logger
 from servicekit.settings import ServiceSettings
-from servicekit.tables import inbox
 from servicekit.tracing import current_traceparent, new_traceparent
 
 log = get_logger(__name__)
@@ -53,6 +51,33 @@ class EventHandlers:
 
     def get(self, event_type: str) -> Handler | None:
         return self.by_type.get(event_type)
+
+
+# The bookkeeping of a batch in one round trip: remember the new events in the inbox (the
+# ids returned are those not applied before), raise each aggregate's last sequence, and
+# return the last sequences as they were before this batch (to report gaps and reordering).
+# The text never changes, so it is compiled and prepared once per connection.
+RECORD_BATCH = text(
+    "WITH previous AS ("
+    " SELECT source, aggregate, last_sequence FROM inbox_sequences"
+    " WHERE consumer = :consumer AND (source, aggregate) IN"
+    " (SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[])))"
+    " ORDER BY source, aggregate FOR UPDATE"
+    "), raised AS ("
+    " INSERT INTO inbox_sequences (consumer, source, aggregate, last_sequence)"
+    " SELECT :consumer, * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[]),"
+    " CAST(:maxima AS bigint[]))"
+    " ON CONFLICT (consumer, source, aggregate) DO UPDATE"
+    " SET last_sequence = GREATEST(inbox_sequences.last_sequence, excluded.last_sequence)"
+    "), fresh AS ("
+    ' INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset")'
+    " SELECT :consumer, * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]),"
+    " CAST(:topics AS text[]), CAST(:partitions AS integer[]), CAST(:offsets AS bigint[]))"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+    ")"
+    " SELECT event_id, NULL AS source, NULL AS aggregate, NULL AS last_sequence FROM fresh"
+    " UNION ALL SELECT NULL, source, aggregate, last_sequence FROM previous"
+).columns(event_id=Uuid, source=Text, aggregate=Text, last_sequence=BigInteger)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -131,11 +156,17 @@ class IdempotentConsumer:
             self.ready.set()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=500)
-                for tp, records in batch.items():
+                if batch:
+                    # Every partition of the fetch in one transaction and one offset commit:
+                    # each partition's order is kept, and the inbox makes partitions
+                    # independent of each other.
+                    records = [record for part in batch.values() for record in part]
                     if not await self._apply_batch(records, stop):
                         return  # stopping mid-batch: leave the rest uncommitted
                     if self._group_id is not None:
-                        await consumer.commit({tp: records[-1].offset + 1})
+                        await consumer.commit(
+                            {tp: part[-1].offset + 1 for tp, part in batch.items()}
+                        )
                 await self._report_lag(consumer)
         finally:
             self.ready.clear()
@@ -152,7 +183,7 @@ class IdempotentConsumer:
             metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
 
     async def _apply_batch(self, records: list[ConsumerRecord], stop: asyncio.Event) -> bool:
-        """Apply a partition's batch in one transaction (the common case: fast); if anything
+        """Apply a fetched batch in one transaction (the common case: fast); if anything
         in it fails, roll it back and go one by one, so retries and the DLQ see one event."""
         try:
             parsed = [(record, CloudEvent.from_json_bytes(record.value)) for record in records]
@@ -229,33 +260,9 @@ class IdempotentConsumer:
         work: list[tuple[ConsumerRecord, CloudEvent, Handler]],
         seen: list[CloudEvent],
     ) -> list[CloudEvent]:
-        """The batch path: one inbox insert and one sequence check for the whole batch, then
-        each new event's handler, all in the caller's transaction. Sequences are tracked for
-        every event `seen`, handled or not: an aggregate's events this consumer ignores must
-        not look like gaps."""
-        if not work:
-            await self._track_sequences(session, seen, fresh=set())
-            return []
-        new_ids = set(
-            await session.scalars(
-                insert(inbox)
-                .values(
-                    [
-                        {
-                            "consumer": self.name,
-                            "event_id": event.id,
-                            "event_type": event.type,
-                            "topic": record.topic,
-                            "partition": record.partition,
-                            "offset": record.offset,
-                        }
-                        for record, event, _ in work
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-        )
+        """The batch path: one bookkeeping statement for the whole batch (inbox, sequences),
+        then each new event's handler, all in the caller's transaction."""
+        new_ids = await self._record(session, work, seen)
         duplicates = len(work) - len(new_ids)
         if duplicates:
             metrics.CONSUMER_DUPLICATES.labels(self.name).inc(duplicates)
@@ -264,7 +271,6 @@ class IdempotentConsumer:
             if event.id in new_ids:
                 new_ids.discard(event.id)  # a copy later in the same batch is a duplicate
                 fresh.append((event, handler))
-        await self._track_sequences(session, seen, fresh={event.id for event, _ in fresh})
         for event, handler in fresh:
             token = current_traceparent.set(new_traceparent(event.traceparent))
             try:
@@ -284,23 +290,9 @@ class IdempotentConsumer:
     ) -> bool:
         """Record the event in the inbox and apply it, in the caller's transaction; False for
         an event applied before (a redelivery)."""
-        first_time = await session.scalar(
-            insert(inbox)
-            .values(
-                consumer=self.name,
-                event_id=event.id,
-                event_type=event.type,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-            )
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
-        )
-        if first_time is None:
+        if not await self._record(session, [(record, event, handler)], [event]):
             metrics.CONSUMER_DUPLICATES.labels(self.name).inc()
             return False
-        await self._track_sequence(session, event)
         token = current_traceparent.set(new_traceparent(event.traceparent))
         try:
             await handler(session, event)
@@ -308,29 +300,50 @@ class IdempotentConsumer:
             current_traceparent.reset(token)
         return True
 
-    async def _track_sequence(self, session: AsyncSession, event: CloudEvent) -> None:
-        await self._track_sequences(session, [event], fresh={event.id})
-
-    async def _track_sequences(
-        self, session: AsyncSession, events: list[CloudEvent], *, fresh: set[UUID]
-    ) -> None:
-        """Compare each event's sequence with the last one seen for its aggregate (gaps and
-        reordering are logged and counted), then remember the highest: two round trips.
-        A sequence at or below the last is reported only for `fresh` events: for the others
-        it is a redelivery."""
-        if not events:
-            return
-        keys = sorted({(e.source, e.subject or e.partitionkey) for e in events})
+    async def _record(
+        self,
+        session: AsyncSession,
+        work: list[tuple[ConsumerRecord, CloudEvent, Handler]],
+        seen: list[CloudEvent],
+    ) -> set[UUID]:
+        """Inbox rows for `work` and sequences for every event `seen` (RECORD_BATCH); the
+        ids of the events in `work` not applied before. Sequences are tracked for events no
+        handler wants too: an aggregate's events this consumer ignores are not gaps."""
+        maxima: dict[tuple[str, str], int] = {}
+        for event in seen:
+            key = (event.source, event.subject or event.partitionkey)
+            maxima[key] = max(maxima.get(key, 0), event.sequence)
+        keys = sorted(maxima)
         rows = await session.execute(
-            text(
-                "SELECT source, aggregate, last_sequence FROM inbox_sequences"
-                " WHERE consumer = :c AND (source, aggregate) IN"
-                " (SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[])))"
-                " ORDER BY source, aggregate FOR UPDATE"
-            ),
-            {"c": self.name, "sources": [k[0] for k in keys], "aggregates": [k[1] for k in keys]},
+            RECORD_BATCH,
+            {
+                "consumer": self.name,
+                "sources": [k[0] for k in keys],
+                "aggregates": [k[1] for k in keys],
+                "maxima": [maxima[k] for k in keys],
+                "ids": [event.id for _, event, _ in work],
+                "types": [event.type for _, event, _ in work],
+                "topics": [record.topic for record, _, _ in work],
+                "partitions": [record.partition for record, _, _ in work],
+                "offsets": [record.offset for record, _, _ in work],
+            },
         )
-        last: dict[tuple[str, str], int] = {(r[0], r[1]): r[2] for r in rows}
+        new_ids: set[UUID] = set()
+        last: dict[tuple[str, str], int] = {}
+        for event_id, source, aggregate, last_sequence in rows:
+            if event_id is not None:
+                new_ids.add(event_id)
+            else:
+                last[(source, aggregate)] = last_sequence
+        self._report_anomalies(seen, last, fresh=new_ids)
+        return new_ids
+
+    def _report_anomalies(
+        self, events: list[CloudEvent], last: dict[tuple[str, str], int], *, fresh: set[UUID]
+    ) -> None:
+        """Compare each event's sequence with the last one seen for its aggregate: gaps and
+        reordering are logged and counted. A sequence at or below the last is reported only
+        for `fresh` events: for the others it is a redelivery."""
         for event in events:
             key = (event.source, event.subject or event.partitionkey)
             seen = last.get(key)
@@ -348,22 +361,6 @@ class IdempotentConsumer:
                     event_id=str(event.id),
                 )
             last[key] = max(seen or 0, event.sequence)
-        await session.execute(
-            text(
-                "INSERT INTO inbox_sequences (consumer, source, aggregate, last_sequence)"
-                " SELECT :c, * FROM unnest(CAST(:sources AS text[]), CAST(:aggregates AS text[]),"
-                " CAST(:sequences AS bigint[]))"
-                " ON CONFLICT (consumer, source, aggregate) DO UPDATE"
-                " SET last_sequence = GREATEST(inbox_sequences.last_sequence,"
-                " excluded.last_sequence)"
-            ),
-            {
-                "c": self.name,
-                "sources": [k[0] for k in keys],
-                "aggregates": [k[1] for k in keys],
-                "sequences": [last[k] for k in keys],
-            },
-        )
 
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         producer = await self._producers.get()

@@ -13,11 +13,13 @@ from servicekit.settings import ServiceSettings
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    # No pool_pre_ping: it costs a round trip on every checkout. After a database restart
+    # the first use of a dead connection fails (503, see servicekit.errors) and the pool
+    # replaces every connection made before it.
     return create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
 

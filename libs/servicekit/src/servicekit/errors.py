@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -166,6 +167,21 @@ def install_problem_handlers(
             instance=request.url.path,
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # The pool does not ping before each use (a round trip per transaction): a
+        # connection that died with a database restart fails one request, and the pool
+        # then replaces all its connections. Nothing was written: the caller may retry.
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            log.warning("database_connection_lost", path=request.url.path)
+            return problem_response(
+                503,
+                "Service unavailable",
+                "The database connection was lost; nothing was written. Retry the request.",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        return await on_unexpected(request, exc)
+
     def domain_handler(problem: type[Problem]) -> Any:
         async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
             # A domain error may name the input to blame in a `field` attribute.
@@ -180,6 +196,7 @@ def install_problem_handlers(
         app.add_exception_handler(error, domain_handler(problem))
     # A write that raced past its If-Match check: the UPDATE matched no row of that version.
     app.add_exception_handler(StaleDataError, domain_handler(PreconditionFailed))
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -33,7 +33,7 @@ class PageParams:
     sort: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     sort: Annotated[

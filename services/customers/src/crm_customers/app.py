@@ -54,5 +54,5 @@ def definition() -> ServiceDefinition:
     )
 
 
-def create_app(config: CustomersSettings | None = None) -> FastAPI:
-    return create_service_app(definition(), config or CustomersSettings())
+def create_app(settings: CustomersSettings | None = None) -> FastAPI:
+    return create_service_app(definition(), settings or CustomersSettings())

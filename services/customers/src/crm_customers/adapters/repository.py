@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -249,6 +250,34 @@ async def load_policy(session: AsyncSession, tenant_id: str) -> TenantPolicy:
         custom,
         {k: float(v) for k, v in (row.satisfaction_coefficients or {}).items()},
     )
+
+
+# Every create and update checks the tenant's policy: remembering it for a moment saves two
+# queries per write. A change saved here is seen at once (`forget_policy`); other replicas
+# see it within POLICY_TTL_S.
+POLICY_TTL_S = 2.0
+_policies: dict[tuple[str, str], tuple[float, TenantPolicy]] = {}
+
+
+def _policy_key(session: AsyncSession, tenant_id: str) -> tuple[str, str]:
+    return (str(session.bind.url) if session.bind is not None else "", tenant_id)
+
+
+async def current_policy(session: AsyncSession, tenant_id: str) -> TenantPolicy:
+    """The tenant's policy as of at most POLICY_TTL_S ago (for the write paths)."""
+    key, now = _policy_key(session, tenant_id), time.monotonic()
+    remembered = _policies.get(key)
+    if remembered is not None and now < remembered[0]:
+        return remembered[1]
+    policy = await load_policy(session, tenant_id)
+    if len(_policies) > 10_000:
+        _policies.clear()
+    _policies[key] = (now + POLICY_TTL_S, policy)
+    return policy
+
+
+def forget_policy(session: AsyncSession, tenant_id: str) -> None:
+    _policies.pop(_policy_key(session, tenant_id), None)
 
 
 async def repoint_children(

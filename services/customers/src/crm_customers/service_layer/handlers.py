@@ -11,6 +11,7 @@ from servicekit.concurrency import check_version
 from servicekit.errors import FieldError, Forbidden, InvalidInput, NotFound
 
 from crm_customers.adapters.repository import (
+    current_policy,
     load_policy,
     record_survey_score,
     repoint_children,
@@ -102,7 +103,7 @@ async def create_customer(
     _require(principal, CAN_CREATE, "create customers")
     branch, owner = placement(cmd, principal)
     async with uow:
-        policy = await load_policy(uow.session, principal.tenant)
+        policy = await current_policy(uow.session, principal.tenant)
         info = {**cmd.info, "name": cmd.name}
         info["custom_fields"] = check_policy(policy, info)
         del info["name"]
@@ -129,7 +130,7 @@ async def update_customer(
         customer = await _visible(uow, cmd.customer_id, principal)
         _ensure_can_work(customer, principal)
         check_version(cmd.expected_version, customer.version)
-        policy = await load_policy(uow.session, principal.tenant)
+        policy = await current_policy(uow.session, principal.tenant)
         changes = dict(cmd.changes)
         if "custom_fields" in changes:
             changes["custom_fields"] = {

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_customers.adapters.orm import CustomFieldRow, TenantPolicyRow
-from crm_customers.adapters.repository import load_policy
+from crm_customers.adapters.repository import forget_policy, load_policy
 from crm_customers.domain.policy import (
     POLICY_FIELDS,
     CustomFieldDefinition,
@@ -62,7 +62,9 @@ async def save_policy(
                 set_={**values, "version": TenantPolicyRow.version + 1},
             )
         )
-        return await load_policy(session, principal.tenant)
+        saved = await load_policy(session, principal.tenant)
+    forget_policy(session, principal.tenant)
+    return saved
 
 
 async def define_custom_field(
@@ -88,4 +90,5 @@ async def define_custom_field(
             .values(tenant_id=principal.tenant, key=definition.key, **values)
             .on_conflict_do_update(index_elements=["tenant_id", "key"], set_=values)
         )
+    forget_policy(session, principal.tenant)
     return definition

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,31 +68,37 @@ class FactsRepository:
         self,
         tenant_id: str,
         customer_id: UUID,
-        fact: Fact,
         seq: int,
         *,
         at: datetime,
-        **values: Any,
-    ) -> bool:
-        """Record `values` of one kind of fact unless a later version already set it;
-        True if recorded."""
-        seq_column = f"{fact}_seq"
+        facts: dict[Fact, dict[str, Any]],
+    ) -> set[Fact]:
+        """Record each kind of fact in `facts` (its column values) unless a later version
+        already set it, in one statement; the kinds recorded."""
+        if not facts:
+            return set()
+        table = CustomerFactRow.__table__
+        values: dict[str, Any] = {"updated_at": at}
+        for fact, columns in facts.items():
+            values.update(columns)
+            values[f"{fact}_seq"] = seq
         statement = insert(CustomerFactRow).values(
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            updated_at=at,
-            **values,
-            **{seq_column: seq},
+            tenant_id=tenant_id, customer_id=customer_id, **values
         )
-        changed = {name: statement.excluded[name] for name in [*values, seq_column, "updated_at"]}
-        recorded = await self._session.scalar(
-            statement.on_conflict_do_update(
-                index_elements=["tenant_id", "customer_id"],
-                set_=changed,
-                where=getattr(CustomerFactRow, seq_column) < seq,
-            ).returning(CustomerFactRow.customer_id)
-        )
-        return recorded is not None
+        new = statement.excluded
+        changed: dict[str, Any] = {"updated_at": new.updated_at}
+        for fact, columns in facts.items():
+            newer = new[f"{fact}_seq"] > table.c[f"{fact}_seq"]
+            for name in (*columns, f"{fact}_seq"):
+                changed[name] = case((newer, new[name]), else_=table.c[name])
+        row = (
+            await self._session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["tenant_id", "customer_id"], set_=changed
+                ).returning(*(table.c[f"{fact}_seq"] for fact in facts))
+            )
+        ).one()
+        return {fact for fact, current in zip(facts, row, strict=True) if current == seq}
 
     async def forget(
         self, tenant_id: str, customer_id: UUID, *, at: datetime, merged_into: UUID | None = None

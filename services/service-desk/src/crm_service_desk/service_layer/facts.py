@@ -29,13 +29,14 @@ async def learn(
     event names the customer's branch at its version; a branch move relocates its records."""
     async with uow:
         before = await uow.facts.customer(tenant, customer_id)
-        moved = False
-        for key, value in values.items():
-            if key == "branch_id" and value is None:
-                continue  # an event without `branchid` says nothing about the branch
-            fact = FACT_OF[key]
-            recorded = await uow.facts.learn(tenant, customer_id, fact, seq, at=at, **{key: value})
-            moved |= recorded and fact == "branch"
+        facts = {
+            FACT_OF[key]: {key: value}
+            for key, value in values.items()
+            # an event without `branchid` says nothing about the branch
+            if not (key == "branch_id" and value is None)
+        }
+        recorded = await uow.facts.learn(tenant, customer_id, seq, at=at, facts=facts)
+        moved = "branch" in recorded
         branch = values.get("branch_id")
         if moved and branch and before is not None and before.branch_id not in (None, branch):
             await _relocate(
@@ -69,7 +70,9 @@ async def merged(
 ) -> None:
     """The duplicate's tickets, assets and contacts now belong to the survivor."""
     async with uow:
-        await uow.facts.learn(tenant, survivor, "branch", seq, at=at, branch_id=survivor_branch)
+        await uow.facts.learn(
+            tenant, survivor, seq, at=at, facts={"branch": {"branch_id": survivor_branch}}
+        )
         await uow.facts.forget(tenant, duplicate, at=at, merged_into=survivor)
         await uow.facts.move_contacts(tenant, duplicate, survivor)
         await _relocate(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_customers.service_layer.unit_of_work import CustomersUnitOfWork
 
 
-def get_uow(sessions: SessionsDep) -> CustomersUnitOfWork:
+async def get_uow(sessions: SessionsDep) -> CustomersUnitOfWork:
     return CustomersUnitOfWork(sessions)
 
 

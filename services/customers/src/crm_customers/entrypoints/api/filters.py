@@ -29,7 +29,7 @@ def parse_filter(request: Request, **named: object) -> CustomerFilter:
     return CustomerFilter(**named, custom=custom)  # type: ignore[arg-type]
 
 
-def customer_filter(
+async def customer_filter(
     request: Request,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
     branch_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -96,7 +96,7 @@ def _column(loc: tuple[int | str, ...]) -> str:
     return str(loc[0]) if loc else "row"
 
 
-def background_imports(request: Request, runtime: RuntimeDep) -> BackgroundImports:
+async def background_imports(request: Request, runtime: RuntimeDep) -> BackgroundImports:
     """This app's background imports, made on first use (the runtime exists by then)."""
     state = request.app.state
     if getattr(state, "customer_imports", None) is None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_sales.service_layer.unit_of_work import SalesUnitOfWork
 
 
-def get_uow(sessions: SessionsDep) -> SalesUnitOfWork:
+async def get_uow(sessions: SessionsDep) -> SalesUnitOfWork:
     return SalesUnitOfWork(sessions)
 
 

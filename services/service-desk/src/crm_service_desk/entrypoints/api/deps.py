@@ -18,7 +18,7 @@ from crm_service_desk.service_layer.access import READERS
 from crm_service_desk.service_layer.unit_of_work import DeskUnitOfWork
 
 
-def get_uow(sessions: SessionsDep) -> DeskUnitOfWork:
+async def get_uow(sessions: SessionsDep) -> DeskUnitOfWork:
     return DeskUnitOfWork(sessions)
 
 
@@ -28,12 +28,12 @@ async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The clock of a request: SLA deadlines start here (tests set it)."""
     return datetime.now(UTC)
 
 
-def get_staff(principal: PrincipalDep) -> Principal:
+async def get_staff(principal: PrincipalDep) -> Principal:
     """Company users who work with the service desk; portal contacts use /portal."""
     if is_portal(principal):
         raise Forbidden("Customers' contacts use the /portal routes.")
@@ -42,7 +42,7 @@ def get_staff(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def get_portal_contact(principal: PrincipalDep) -> Principal:
+async def get_portal_contact(principal: PrincipalDep) -> Principal:
     if portal_customer(principal) is None:
         raise Forbidden("The portal needs a portal contact's token bound to one customer.")
     return principal
