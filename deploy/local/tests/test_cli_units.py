@@ -93,6 +93,21 @@ def test_a_service_is_configured_only_through_its_own_prefixed_variables() -> No
     assert not any(k.startswith(("CUSTOMERS_", "SALES_")) for k in env)
 
 
+def test_consumers_wait_briefly_on_the_embedded_broker_unless_told_otherwise() -> None:
+    def fetch_wait(base: dict[str, str]) -> str:
+        env = service_env(
+            service_named("reporting"),
+            database_url="postgresql+asyncpg://postgres@127.0.0.1:5555/crm_reporting",
+            kafka_bootstrap="127.0.0.1:9999",
+            jwks_file=Path("/keys/jwks.json"),
+            base=base,
+        )
+        return env["REPORTING_CONSUMER_FETCH_MAX_WAIT_MS"]
+
+    assert fetch_wait({}) == "10"
+    assert fetch_wait({"REPORTING_CONSUMER_FETCH_MAX_WAIT_MS": "100"}) == "100"
+
+
 def test_the_service_environment_is_accepted_by_the_services_own_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
