@@ -7,9 +7,9 @@ notification per id counts), and PostgreSQL delivers
 a notification only when the inserting transaction commits, i.e. when a report can see it.
 The writer stamps each response, the listener each notification (one monotonic clock).
 
-Measured twice: with the platform's reporting service at the embedded default
-`consumer_fetch_max_wait_ms` (30 ms), then with a second reporting process at 10 ms (own
-database and consumer group, the platform's reporting paused with SIGSTOP meanwhile).
+Measured with the platform's reporting service at the embedded default
+`consumer_fetch_max_wait_ms` (10 ms, set by `crm up`: Tansu answers a fetch only when that
+wait runs out).
 """
 
 from __future__ import annotations
@@ -17,25 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
-from crm_local.services import service_named
-from servicekit.embedded.process import free_port, port_open
-from servicekit.migrations import upgrade_to_head
 
 from bench import procstat
-from bench.context import ROOT, Context, load_cell
+from bench.context import Context, load_cell
 from bench.crmup import Platform
 from bench.httpload import RequestSpec, paced
 from bench.report import Row, fmt_ms, percentile
 
+FETCH_WAIT_MS = 10  # what crm_local.services gives every consumer
 SECTION = "2 event latency"
 CHANNEL = "bench_visible"
 TENANT = "bench-latency"
@@ -289,6 +282,11 @@ async def _both_rates(
         ctx, platform, vis, fetch_wait_ms, pid, sizes.latency_rate, sizes.latency_seconds
     )
     _rows(ctx, full, label, targets=True)
+    for name, run in (("light", light), ("full", full)):
+        ctx.facts[f"latency_{name}_rate"] = run.achieved_rate
+        if run.p50_s is not None and run.p99_s is not None:
+            ctx.facts[f"latency_{name}_p50_ms"] = run.p50_s * 1000
+            ctx.facts[f"latency_{name}_p99_ms"] = run.p99_s * 1000
 
 
 async def _settle(dsn: str, timeout_s: float) -> None:
@@ -307,84 +305,17 @@ async def _settle(dsn: str, timeout_s: float) -> None:
         await conn.close()
 
 
-async def _second_reporting(
-    platform: Platform, fetch_wait_ms: int
-) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """A reporting process of our own: fresh database, own consumer group, shorter wait."""
-    database = f"bench_reporting_{fetch_wait_ms}ms"
-    conn = await asyncpg.connect(platform.database_url("postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        await conn.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await conn.close()
-    url = platform.database_url(database, driver="asyncpg")
-    await asyncio.to_thread(upgrade_to_head, url, service_named("reporting").migrations())
-    port = free_port()
-    log = platform.root / f"reporting-{fetch_wait_ms}ms.log"
-    env = {
-        **os.environ,
-        "REPORTING_DATABASE_URL": url,
-        "REPORTING_KAFKA_BOOTSTRAP": platform.bootstrap,
-        "REPORTING_JWT_JWKS_FILE": str(platform.jwks),
-        "REPORTING_CONSUMER_FETCH_MAX_WAIT_MS": str(fetch_wait_ms),
-        "REPORTING_CONSUMER_GROUP": f"crm-reporting-bench-{fetch_wait_ms}ms",
-        "PYTHONUNBUFFERED": "1",
-    }
-    with open(log, "ab") as out:  # noqa: ASYNC230 (a local log file)
-        proc = subprocess.Popen(  # noqa: ASYNC220 (returns at once)
-            [
-                sys.executable,
-                "-m",
-                "crm_reporting",
-                "api",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-        )
-    deadline = time.monotonic() + 120
-    while not port_open("127.0.0.1", port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"reporting ({fetch_wait_ms} ms) did not start; see {log}")
-        await asyncio.sleep(0.2)
-    return proc, platform.database_url(database), log
-
-
 async def run(ctx: Context, platform: Platform) -> None:
     print("event latency: write → visible in reporting", flush=True)
-    default_ms = 30
     async with Visibility(platform.database_url("crm_reporting")) as vis:
         await _both_rates(
             ctx,
             platform,
             vis,
-            default_ms,
+            FETCH_WAIT_MS,
             platform.pid("reporting"),
-            f"fetch_max_wait {default_ms} ms, the default",
+            f"fetch_max_wait {FETCH_WAIT_MS} ms, the embedded default",
         )
-
-    if ctx.remaining() < 240:
-        ctx.note(SECTION, "The 10 ms variant was skipped: out of time budget.")
-        return
-    reporting = platform.pid("reporting")
-    proc, dsn, _ = await _second_reporting(platform, 10)
-    os.kill(reporting, signal.SIGSTOP)  # one consumer of the writes at a time
-    try:
-        async with Visibility(dsn) as vis:
-            await _both_rates(ctx, platform, vis, 10, proc.pid, "fetch_max_wait 10 ms")
-    finally:
-        os.kill(reporting, signal.SIGCONT)
-        proc.terminate()
-        try:
-            await asyncio.to_thread(proc.wait, 20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     ctx.note(
         SECTION,
         "Writes are `POST /customers` at a fixed rate (open loop: a write leaves on time "
@@ -395,8 +326,6 @@ async def run(ctx: Context, platform: Platform) -> None:
     ctx.note(
         SECTION,
         "Path: customers commits row + outbox → NOTIFY wakes the relay → produce (acks=all) → "
-        "Tansu → reporting's fetch (answered only when `fetch_max_wait_ms` runs out) → "
-        "batch transaction (inbox + sequences + projection) → commit. The 10 ms variant is a "
-        "second reporting process (own database, own consumer group) while the platform's "
-        "reporting is paused (SIGSTOP).",
+        "Tansu → reporting's fetch (answered only when `fetch_max_wait_ms` runs out: `crm up` "
+        "sets 10 ms) → batch transaction (inbox + sequences + projection) → commit.",
     )
