@@ -115,6 +115,10 @@ class CustomerOwnerRow(Base):
     name: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[str | None] = mapped_column(UserId)
     branch_id: Mapped[str | None] = mapped_column(String(64))
+    # The `sequence` of the customer event that set the name / the owner and branch: an
+    # older event (redelivered after a newer one) never overwrites them.
+    name_sequence: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    owner_sequence: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ContactRow(Base):

@@ -6,11 +6,13 @@ e-mail and unsubscribe state (campaign mail), and campaigns with their segment.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
 
 from crm_contracts import CloudEvent
 from crm_contracts import customers as c
 from crm_contracts import sales as s
-from sqlalchemy import update
+from sqlalchemy import case, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,12 +21,45 @@ from crm_notifications.adapters.orm import CampaignRow, ContactRow, CustomerOwne
 Projection = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
 
-async def _upsert_customer(session: AsyncSession, tenant: str, **values: object) -> None:
-    statement = insert(CustomerOwnerRow).values(tenant_id=tenant, **values)
+async def _upsert_customer(
+    session: AsyncSession,
+    event: CloudEvent,
+    customer_id: UUID,
+    *,
+    name: str | None = None,
+    owner: tuple[str | None, str | None] | None = None,
+) -> None:
+    """Upsert what one customer event says: its `name`, or its `owner` (owner id, branch).
+
+    Each group remembers the `sequence` of the event that set it and only a newer event
+    overwrites it, so events redelivered out of order (a broker loss, a replay) leave the
+    latest state, whatever the order they arrive in.
+    """
+    sequence = event.sequence
+    statement = insert(CustomerOwnerRow).values(
+        tenant_id=event.tenantid,
+        customer_id=customer_id,
+        name=name,
+        name_sequence=sequence if name is not None else 0,
+        owner_id=owner[0] if owner else None,
+        branch_id=owner[1] if owner else None,
+        owner_sequence=sequence if owner else 0,
+    )
+    new, row = statement.excluded, CustomerOwnerRow.__table__.c
+
+    def newer(column: str, group: str) -> Any:
+        return case((new[group] > row[group], new[column]), else_=row[column])
+
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "customer_id"],
-            set_={k: statement.excluded[k] for k in values if k != "customer_id"},
+            set_={
+                "name": newer("name", "name_sequence"),
+                "owner_id": newer("owner_id", "owner_sequence"),
+                "branch_id": newer("branch_id", "owner_sequence"),
+                "name_sequence": func.greatest(row.name_sequence, new.name_sequence),
+                "owner_sequence": func.greatest(row.owner_sequence, new.owner_sequence),
+            },
         )
     )
 
@@ -33,11 +68,10 @@ async def customer_created(session: AsyncSession, event: CloudEvent) -> None:
     created = c.CustomerCreatedV1.model_validate(event.data)
     await _upsert_customer(
         session,
-        event.tenantid,
-        customer_id=created.customer_id,
+        event,
+        created.customer_id,
         name=created.name,
-        owner_id=created.owner_id,
-        branch_id=event.branchid,
+        owner=(created.owner_id, event.branchid),
     )
 
 
@@ -45,10 +79,7 @@ async def customer_updated(session: AsyncSession, event: CloudEvent) -> None:
     updated = c.CustomerUpdatedV1.model_validate(event.data)
     if "name" in updated.changes and updated.changes["name"].new:
         await _upsert_customer(
-            session,
-            event.tenantid,
-            customer_id=updated.customer_id,
-            name=updated.changes["name"].new,
+            session, event, updated.customer_id, name=str(updated.changes["name"].new)
         )
 
 
@@ -56,10 +87,9 @@ async def owner_changed(session: AsyncSession, event: CloudEvent) -> None:
     changed = c.CustomerOwnerChangedV1.model_validate(event.data)
     await _upsert_customer(
         session,
-        event.tenantid,
-        customer_id=changed.customer_id,
-        owner_id=changed.new_owner_id,
-        branch_id=changed.new_branch_id,
+        event,
+        changed.customer_id,
+        owner=(changed.new_owner_id, changed.new_branch_id),
     )
 
 

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_notifications.bootstrap import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_uow(sessions: SessionsDep) -> UnitOfWork:
+async def get_uow(sessions: SessionsDep) -> UnitOfWork:
     return UnitOfWork(sessions)
 
 
@@ -32,7 +32,7 @@ async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def utcnow() -> datetime:
+async def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -44,7 +44,7 @@ class Precondition:
     version: int | None
 
 
-def _optional_if_match(
+async def _optional_if_match(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Precondition:
     if if_match is None:
@@ -59,6 +59,8 @@ NowDep = Annotated[datetime, Depends(utcnow)]
 OptionalIfMatch = Annotated[Precondition, Depends(_optional_if_match)]
 
 ADMIN = require_roles(Role.ADMIN)
+# The company's people: everyone but a customer's portal contact (who has no inbox here).
+STAFF = require_roles(*(role for role in Role if role is not Role.PORTAL))
 ADMIN_OR_EXECUTIVE = require_roles(Role.ADMIN, Role.EXECUTIVE)
 INTEGRATION = require_roles(Role.ADMIN, Role.INTEGRATOR)
 MARKETING = require_roles(Role.ADMIN, Role.MARKETING)

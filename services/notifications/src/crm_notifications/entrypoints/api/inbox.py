@@ -10,11 +10,11 @@ from servicekit.auth import PrincipalDep
 from servicekit.paging import PageParams, page_params
 
 from crm_notifications import views
-from crm_notifications.entrypoints.api.deps import NowDep, SessionDep, UoWDep
+from crm_notifications.entrypoints.api.deps import STAFF, NowDep, SessionDep, UoWDep
 from crm_notifications.entrypoints.api.schemas import InboxPage, MarkAllRead, MarkedRead
 from crm_notifications.service_layer import inbox
 
-router = APIRouter(prefix="/inbox", tags=["inbox"])
+router = APIRouter(prefix="/inbox", tags=["inbox"], dependencies=[STAFF])
 
 
 @router.get("", response_model=InboxPage)
