@@ -19,7 +19,7 @@ from crm_customers.domain.commands import (
     UpdateCustomer,
 )
 from crm_customers.domain.model import Customer
-from crm_customers.entrypoints.api.deps import SessionDep, UoWDep
+from crm_customers.entrypoints.api.deps import STAFF, SessionDep, UoWDep
 from crm_customers.entrypoints.api.filters import FilterDep
 from crm_customers.entrypoints.api.schemas import (
     CompletenessRow,
@@ -32,7 +32,7 @@ from crm_customers.entrypoints.api.schemas import (
 )
 from crm_customers.service_layer import handlers
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"], dependencies=[STAFF])
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 

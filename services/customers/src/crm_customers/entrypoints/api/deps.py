@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from servicekit.app import SessionsDep
+from servicekit.auth import Role, require_roles
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customers.service_layer.unit_of_work import CustomersUnitOfWork
@@ -24,3 +25,6 @@ async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
 
 UoWDep = Annotated[CustomersUnitOfWork, Depends(get_uow)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# The customer base is for the company's people: a customer's portal contact (who has the
+# service desk's portal) is refused on every route of this service.
+STAFF = require_roles(*(role for role in Role if role is not Role.PORTAL))

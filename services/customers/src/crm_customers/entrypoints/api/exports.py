@@ -15,11 +15,11 @@ from servicekit.auth import PrincipalDep
 
 from crm_customers import exports
 from crm_customers.adapters import csv_codec
-from crm_customers.entrypoints.api.deps import SessionDep
+from crm_customers.entrypoints.api.deps import STAFF, SessionDep
 from crm_customers.entrypoints.api.filters import FilterDep
 from crm_customers.entrypoints.api.imports import COLUMNS
 
-router = APIRouter(tags=["import and export"])
+router = APIRouter(tags=["import and export"], dependencies=[STAFF])
 CSV = "text/csv; charset=utf-8"
 
 

@@ -15,11 +15,12 @@ from servicekit.errors import FieldError, Problem
 
 from crm_customers.adapters.csv_codec import decode, read_table
 from crm_customers.domain.commands import CreateCustomer
+from crm_customers.entrypoints.api.deps import STAFF
 from crm_customers.entrypoints.api.schemas import CustomerCreate
 from crm_customers.service_layer import imports
 from crm_customers.service_layer.imports import BackgroundImports, ImportReport
 
-router = APIRouter(prefix="/imports", tags=["import and export"])
+router = APIRouter(prefix="/imports", tags=["import and export"], dependencies=[STAFF])
 
 HEAD = ("name", "kind", "lifecycle_stage", "branch_id", "owner_id")
 # The CSV columns are the fields of a create request; custom fields come as `cf.<key>`.

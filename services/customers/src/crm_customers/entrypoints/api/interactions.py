@@ -11,7 +11,7 @@ from servicekit.errors import NotFound
 
 from crm_customers import views
 from crm_customers.domain.commands import LogInteraction
-from crm_customers.entrypoints.api.deps import SessionDep, UoWDep
+from crm_customers.entrypoints.api.deps import STAFF, SessionDep, UoWDep
 from crm_customers.entrypoints.api.schemas import (
     ContactCreate,
     ContactRead,
@@ -22,7 +22,9 @@ from crm_customers.entrypoints.api.schemas import (
 )
 from crm_customers.service_layer import handlers
 
-router = APIRouter(prefix="/customers/{customer_id}", tags=["interactions and contacts"])
+router = APIRouter(
+    prefix="/customers/{customer_id}", tags=["interactions and contacts"], dependencies=[STAFF]
+)
 
 
 @router.post("/interactions", status_code=status.HTTP_201_CREATED, response_model=InteractionRead)

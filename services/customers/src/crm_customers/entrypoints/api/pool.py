@@ -13,7 +13,7 @@ from servicekit.paging import Page, PageParams, page_params
 from crm_customers import views
 from crm_customers.domain.commands import AssignCustomer
 from crm_customers.entrypoints.api.customers import read
-from crm_customers.entrypoints.api.deps import SessionDep, UoWDep
+from crm_customers.entrypoints.api.deps import STAFF, SessionDep, UoWDep
 from crm_customers.entrypoints.api.schemas import (
     Assignment,
     CustomerRead,
@@ -22,7 +22,7 @@ from crm_customers.entrypoints.api.schemas import (
 )
 from crm_customers.service_layer import handlers
 
-router = APIRouter(tags=["pool and ownership"])
+router = APIRouter(tags=["pool and ownership"], dependencies=[STAFF])
 
 
 @router.get("/pool", response_model=Page[CustomerRead])

@@ -13,7 +13,7 @@ from servicekit.paging import Page, PageParams, page_params
 from servicekit.uow import UnitOfWork
 
 from crm_customers import views
-from crm_customers.entrypoints.api.deps import SessionDep
+from crm_customers.entrypoints.api.deps import STAFF, SessionDep
 from crm_customers.entrypoints.api.schemas import (
     CustomerRead,
     SegmentChange,
@@ -22,7 +22,7 @@ from crm_customers.entrypoints.api.schemas import (
 )
 from crm_customers.service_layer import segments
 
-router = APIRouter(prefix="/segments", tags=["segments"])
+router = APIRouter(prefix="/segments", tags=["segments"], dependencies=[STAFF])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SegmentRead)

@@ -8,7 +8,7 @@ from servicekit.auth import PrincipalDep
 
 from crm_customers.adapters.repository import load_policy
 from crm_customers.domain.policy import CustomFieldDefinition, TenantPolicy
-from crm_customers.entrypoints.api.deps import SessionDep
+from crm_customers.entrypoints.api.deps import STAFF, SessionDep
 from crm_customers.entrypoints.api.schemas import (
     CustomFieldDefinitionIn,
     CustomFieldDefinitionRead,
@@ -17,7 +17,7 @@ from crm_customers.entrypoints.api.schemas import (
 )
 from crm_customers.service_layer import tenant_settings
 
-router = APIRouter(prefix="/settings", tags=["company settings"])
+router = APIRouter(prefix="/settings", tags=["company settings"], dependencies=[STAFF])
 
 
 def _read(policy: TenantPolicy) -> PolicyRead:
