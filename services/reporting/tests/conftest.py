@@ -1,10 +1,19 @@
-"""The reporting service on the session's real database and broker, a producer that feeds
-it real events, and a generator of a company's history (`Scenario`) that also keeps the
-final state of every entity, so tests compute the expected numbers on their own."""
+"""The reporting service on the session's real database and a real broker of its own, a
+producer that feeds it real events, and a generator of a company's history (`Scenario`) that
+also keeps the final state of every entity, so tests compute the expected numbers on their own.
+
+Why a broker of its own: every event published on the session's shared broker is also
+consumed by the other services' consumers running in this process (customers, sales,
+service desk, notifications), so in a full session the reporting tests' thousands of made-up
+events made all of them work (and the shared topics hold every suite's events, which a
+rebuild would replay). Here the reporting tests see only what they publish; tenants still
+keep one test's numbers apart from another's.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -26,17 +35,66 @@ from crm_reporting.app import MIGRATIONS, create_app
 from crm_reporting.config import ReportingSettings
 from fastapi import FastAPI
 from pydantic import BaseModel
+from servicekit.embedded import EmbeddedBroker, free_port
+from servicekit.kafka import wait_for_broker
 from servicekit.tables import inbox
 from servicekit.testing import TestInfra, running_service
+from servicekit.testing.infra import create_all_topics
 from sqlalchemy import func, select
 
 REPORTING = {"consumer_max_attempts": 2, "consumer_retry_backoff_s": 0.05}
+# A wait for the consumer fails when it has applied nothing new for this long (not after a
+# fixed time: on a loaded machine a large history legitimately takes a while).
+STALLED_S = 30.0
+
+
+@dataclass
+class Broker:
+    bootstrap: str
+    producer: AIOKafkaProducer
+
+
+@contextlib.asynccontextmanager
+async def broker_of_its_own() -> AsyncIterator[Broker]:
+    """A fresh embedded broker with every topic, and a producer on it."""
+    broker = EmbeddedBroker(port=free_port())
+    await asyncio.to_thread(broker.start)
+    try:
+        await wait_for_broker(broker.bootstrap)
+        await create_all_topics(broker.bootstrap)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
+        await producer.start()
+        try:
+            yield Broker(broker.bootstrap, producer)
+        finally:
+            await producer.stop()
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+
+@pytest.fixture(scope="session")
+def own_broker() -> Callable[[], contextlib.AbstractAsyncContextManager[Broker]]:
+    """`async with own_broker() as broker:` for tests that read whole topics (rebuilds)."""
+    return broker_of_its_own
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def reporting_service(infra: TestInfra) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def reporting_broker() -> AsyncIterator[Broker]:
+    async with broker_of_its_own() as broker:
+        yield broker
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def reporting_service(
+    infra: TestInfra, reporting_broker: Broker
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     url = await infra.migrated_database("reporting", MIGRATIONS)
-    settings = infra.settings(ReportingSettings, database_url=url, **REPORTING)
+    settings = infra.settings(
+        ReportingSettings,
+        database_url=url,
+        kafka_bootstrap=reporting_broker.bootstrap,
+        **REPORTING,
+    )
     async with running_service(create_app, settings) as running:
         yield running
 
@@ -51,12 +109,9 @@ def reporting_app(reporting_service: tuple[FastAPI, httpx.AsyncClient]) -> FastA
     return reporting_service[0]
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def producer(infra: TestInfra) -> AsyncIterator[AIOKafkaProducer]:
-    started = AIOKafkaProducer(bootstrap_servers=infra.bootstrap, acks="all", linger_ms=5)
-    await started.start()
-    yield started
-    await started.stop()
+@pytest.fixture
+def producer(reporting_broker: Broker) -> AIOKafkaProducer:
+    return reporting_broker.producer
 
 
 async def publish(producer: AIOKafkaProducer, events: Iterable[CloudEvent]) -> None:
@@ -68,11 +123,13 @@ async def publish(producer: AIOKafkaProducer, events: Iterable[CloudEvent]) -> N
     await asyncio.gather(*sent)
 
 
-async def wait_applied(app: FastAPI, events: Iterable[CloudEvent], timeout_s: float = 20) -> None:
-    """Until the consumer has recorded every one of `events` in its inbox."""
+async def wait_applied(app: FastAPI, events: Iterable[CloudEvent]) -> None:
+    """Until the consumer has recorded every one of `events` in its inbox; fails once it
+    has applied none of them for `STALLED_S`."""
     ids = list({e.id for e in events})
-    deadline = asyncio.get_running_loop().time() + timeout_s
+    loop = asyncio.get_running_loop()
     sessions = app.state.runtime.session_factory
+    last, since = -1, loop.time()
     while True:
         async with sessions() as session:
             done = await session.scalar(
@@ -80,7 +137,9 @@ async def wait_applied(app: FastAPI, events: Iterable[CloudEvent], timeout_s: fl
             )
         if done == len(ids):
             return
-        assert asyncio.get_running_loop().time() < deadline, f"{done} of {len(ids)} applied"
+        if done != last:
+            last, since = done, loop.time()
+        assert loop.time() - since < STALLED_S, f"stuck at {done} of {len(ids)} applied"
         await asyncio.sleep(0.05)
 
 
@@ -1170,12 +1229,15 @@ def scenario() -> type[Scenario]:
 
 @pytest.fixture(scope="session")
 def feed(
-    reporting_service: tuple[FastAPI, httpx.AsyncClient], producer: AIOKafkaProducer
+    reporting_service: tuple[FastAPI, httpx.AsyncClient], reporting_broker: Broker
 ) -> Callable[..., Any]:
-    """`await feed(events)`: publish them in that order and wait until all are applied."""
+    """`await feed(events)`: publish them in that order and wait until all are applied (by
+    `app` through `broker` when given: another reporting service on another broker)."""
 
-    async def send(events: list[CloudEvent], app: FastAPI | None = None) -> None:
-        await publish(producer, events)
+    async def send(
+        events: list[CloudEvent], app: FastAPI | None = None, broker: Broker | None = None
+    ) -> None:
+        await publish((broker or reporting_broker).producer, events)
         await wait_applied(app or reporting_service[0], events)
 
     return send

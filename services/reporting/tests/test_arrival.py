@@ -165,7 +165,7 @@ async def test_a_customer_moving_to_another_branch_takes_its_numbers_along(
 
 
 async def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_rest_applied(
-    reporting, feed, producer, infra, auth, tenant
+    reporting, feed, producer, reporting_broker, auth, tenant
 ):
     customer = uuid.uuid4()
     good = won_deal(tenant, customer, "900.00")
@@ -175,7 +175,10 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_rest_app
 
     sales = (await reporting.get("/reports/sales", params={"group_by": ""}, headers=auth())).json()
     dead = await read_events(
-        infra.bootstrap, dlq_topic(SALES_EVENTS), where=lambda e: e.id == broken.id, timeout_s=10
+        reporting_broker.bootstrap,
+        dlq_topic(SALES_EVENTS),
+        where=lambda e: e.id == broken.id,
+        timeout_s=10,
     )
 
     assert [r["amount"] for r in sales["items"]] == ["900.00"]

@@ -8,10 +8,7 @@ What each report reads:
 * funnel, pipeline, win rate, sales, product sales, growth, rep activity, service,
   campaigns: sums over `agg_*` buckets (per tenant, branch, owner, month, ...), so their
   cost follows the number of buckets, not of events;
-* value pyramid and profitability: per-customer money buckets joined with the customers,
-  ranked at query time (window functions over one row per customer): the tiers depend on
-  every customer's revenue at once, so they cannot be kept by deltas, and the input is
-  small (one row per customer and month with money, not per event);
+* value pyramid and profitability: in `value` (per-customer sums kept in rank order);
 * forecast accuracy: the snapshot's lines joined with the opportunities' current state.
 """
 
@@ -26,7 +23,6 @@ from typing import Any
 from uuid import UUID
 
 from servicekit.auth import Principal, Scope
-from servicekit.paging import PageParams, fetch_page, order_by
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -36,7 +32,6 @@ from sqlalchemy import (
     cast,
     false,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -508,181 +503,6 @@ async def contracts(
     return s.Contracts(items=items)
 
 
-# --- customer value ---------------------------------------------------------------------
-
-
-def _customer_money(principal: Principal, filters: Filters) -> tuple[Any, list[Any]]:
-    """Money buckets joined with their customer (the customer's branch and owner scope)."""
-    money, facts = orm.agg_customer_money, orm.customer_facts
-    joined = money.outerjoin(
-        facts,
-        and_(facts.c.tenant_id == money.c.tenant_id, facts.c.customer_id == money.c.customer_id),
-    )
-    conditions = _scope(
-        principal,
-        filters,
-        tenant=money.c.tenant_id,
-        branch=facts.c.branch_id,
-        owner=facts.c.owner_id,
-        month=money.c.month,
-    )
-    conditions.append(func.coalesce(facts.c.deleted, False).is_(False))
-    return joined, conditions
-
-
-async def _main_currency(session: AsyncSession, principal: Principal, filters: Filters) -> Any:
-    money = orm.agg_customer_money
-    joined, conditions = _customer_money(principal, filters)
-    return await session.scalar(
-        select(money.c.currency)
-        .select_from(joined)
-        .where(*conditions, money.c.currency != "")
-        .group_by(money.c.currency)
-        .order_by(func.sum(money.c.revenue).desc(), money.c.currency)
-        .limit(1)
-    )
-
-
-async def value_pyramid(
-    session: AsyncSession, principal: Principal, filters: Filters, currency: str | None
-) -> s.ValuePyramid:
-    """Every visible customer ranked by revenue (in one currency) into the tiers of the
-    customers service: top 1% VIP, next 4% large, next 15% medium, the rest small."""
-    money, facts = orm.agg_customer_money, orm.customer_facts
-    currency = currency or await _main_currency(session, principal, filters)
-    period = []
-    if filters.start is not None:
-        period.append(money.c.month >= filters.start)
-    if filters.end is not None:
-        period.append(money.c.month <= filters.end)
-    revenue = (
-        select(money.c.customer_id, func.sum(money.c.revenue).label("revenue"))
-        .where(money.c.tenant_id == principal.tenant, money.c.currency == (currency or ""))
-        .where(*period)
-        .group_by(money.c.customer_id)
-        .cte("revenue")
-    )
-    population = (
-        select(
-            facts.c.customer_id,
-            func.coalesce(revenue.c.revenue, 0).label("revenue"),
-        )
-        .select_from(facts.outerjoin(revenue, revenue.c.customer_id == facts.c.customer_id))
-        .where(
-            *_scope(
-                principal,
-                Filters(branch=filters.branch, owner=filters.owner),
-                tenant=facts.c.tenant_id,
-                branch=facts.c.branch_id,
-                owner=facts.c.owner_id,
-                month=None,
-            ),
-            facts.c.deleted.is_(False),
-        )
-        .cte("population")
-    )
-    rank = func.row_number().over(
-        order_by=(population.c.revenue.desc(), population.c.customer_id)
-    ) - literal(1)
-    ranked = select(
-        population.c.revenue,
-        rank.label("rank"),
-        func.count().over().label("n"),
-    ).subquery("ranked")
-    tier = case(
-        (ranked.c.rank * 100 < ranked.c.n, "vip"),
-        (ranked.c.rank * 100 < ranked.c.n * 5, "large"),
-        (ranked.c.rank * 100 < ranked.c.n * 20, "medium"),
-        else_="small",
-    ).label("tier")
-    rows = await session.execute(
-        select(
-            tier, func.count().label("customers"), _sum(ranked.c.revenue).label("revenue")
-        ).group_by(tier)
-    )
-    found = {r.tier: (int(r.customers), r.revenue) for r in rows}
-    customers = sum(c for c, _ in found.values())
-    total = sum((r for _, r in found.values()), ZERO)
-    items = []
-    for name in ("vip", "large", "medium", "small"):
-        count, tier_revenue = found.get(name, (0, ZERO))
-        items.append(
-            s.TierRow(
-                tier=name,
-                customers=count,
-                revenue=tier_revenue,
-                customer_share=_ratio(count, customers),
-                revenue_share=_ratio(tier_revenue, total),
-            )
-        )
-    top = sum((i.revenue for i in items if i.tier != "small"), ZERO)
-    return s.ValuePyramid(
-        currency=currency,
-        customers=customers,
-        revenue=total,
-        top_20_percent_revenue_share=_ratio(top, total),
-        items=items,
-    )
-
-
-PROFIT_SORT = {"profit", "revenue", "expenses", "name", "customer_id"}
-
-
-async def profitability(
-    session: AsyncSession,
-    principal: Principal,
-    filters: Filters,
-    page: PageParams,
-) -> s.Profitability:
-    money, facts = orm.agg_customer_money, orm.customer_facts
-    joined, conditions = _customer_money(principal, filters)
-    revenue = func.sum(money.c.revenue)
-    expenses = func.sum(money.c.expenses)
-    query = (
-        select(
-            money.c.customer_id,
-            facts.c.name,
-            facts.c.branch_id,
-            facts.c.owner_id,
-            money.c.currency,
-            revenue.label("revenue"),
-            expenses.label("expenses"),
-            (revenue - expenses).label("profit"),
-        )
-        .select_from(joined)
-        .where(*conditions)
-        .group_by(
-            money.c.customer_id, facts.c.name, facts.c.branch_id, facts.c.owner_id, money.c.currency
-        )
-        .having(func.sum(money.c.entries) != 0)
-    )
-    sortable = {
-        "profit": revenue - expenses,
-        "revenue": revenue,
-        "expenses": expenses,
-        "name": facts.c.name,
-        "customer_id": money.c.customer_id,
-    }
-    order = order_by(
-        page.sort, sortable, default=[(revenue - expenses).desc()], tiebreak=money.c.customer_id
-    )
-    rows, total = await fetch_page(session, query, page, order, scalars=False)
-    items = [
-        s.ProfitabilityRow(
-            customer_id=r.customer_id,
-            name=r.name,
-            branch_id=_none(r.branch_id),
-            owner_id=_none(r.owner_id),
-            currency=_none(r.currency),
-            revenue=r.revenue,
-            expenses=r.expenses,
-            profit=r.profit,
-        )
-        for r in rows
-    ]
-    return s.Profitability(items=items, total=total, limit=page.limit, offset=page.offset)
-
-
 # --- activity and service ----------------------------------------------------------------
 
 
@@ -714,6 +534,7 @@ async def rep_activity(session: AsyncSession, principal: Principal, filters: Fil
         {
             "customers": _sum(customers.c.customers),
             "filled_fields": _sum(customers.c.filled_fields),
+            "known_fields": _sum(customers.c.known_fields),
         },
     )
     rows: dict[tuple[Any, Any], dict[str, Any]] = defaultdict(dict)
@@ -734,7 +555,7 @@ async def rep_activity(session: AsyncSession, principal: Principal, filters: Fil
             tasks_done_late=_int(r.get("tasks_done_late")),
             tasks_overdue=_int(r.get("tasks_overdue")),
             customers=count,
-            completeness=_ratio(_int(r.get("filled_fields")), count * 10),
+            completeness=_ratio(_int(r.get("filled_fields")), _int(r.get("known_fields"))),
         )
         if any(v for k, v in item.model_dump().items() if k not in ("branch_id", "owner_id")):
             items.append(item)

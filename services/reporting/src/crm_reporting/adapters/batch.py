@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
-from crm_reporting.adapters import store
-from crm_reporting.domain.entities import AGGREGATES, KINDS
+from crm_reporting.adapters import customer_value, store
+from crm_reporting.domain.entities import AGGREGATES, CUSTOMER, CUSTOMER_MONEY, KINDS
 from crm_reporting.domain.state import Append, Deltas, Patch, State, fold
 
 PENDING = "crm_reporting.pending"
@@ -43,6 +43,7 @@ class PendingBatch:
 
     async def write(self, session: AsyncSession) -> None:
         deltas = Deltas()
+        customers: set[tuple[Any, Any]] = set()  # whose facts or money changed
         for name, kind in KINDS.items():
             patches = self.patches.get(name)
             if not patches:
@@ -67,10 +68,15 @@ class PendingBatch:
                     deltas.move(kind, before, state)
                     changed.append(state)
             await store.save(session, kind, changed)
-        for name, buckets in sorted(deltas.nonzero().items()):
+            if kind is CUSTOMER:
+                customers.update((state["tenant_id"], state["customer_id"]) for state in changed)
+        nonzero = deltas.nonzero()
+        for name, buckets in sorted(nonzero.items()):
             await store.move(session, AGGREGATES[name], buckets)
         for table, rows in sorted(self.appends.items()):
             await store.append(session, table, rows)
+        customers.update((key[0], key[1]) for key in nonzero.get(CUSTOMER_MONEY.name, ()))
+        await customer_value.refresh(session, customers)  # last: see its module
 
 
 def pending(session: AsyncSession) -> PendingBatch:

@@ -319,6 +319,7 @@ agg_customers = _aggregate(
     _dim("lifecycle_stage", 16),
     Column("customers", BigInteger, nullable=False),
     Column("filled_fields", BigInteger, nullable=False),
+    Column("known_fields", BigInteger, nullable=False),
 )
 agg_customer_flow = _aggregate(
     "agg_customer_flow",
@@ -372,6 +373,55 @@ agg_customer_money = _aggregate(
     Column("revenue", MONEY, nullable=False),
     Column("won_deals", BigInteger, nullable=False),
     Column("expenses", MONEY, nullable=False),
+)
+# Each customer's all-time money per currency, in rank order (`adapters.customer_value`):
+# the value pyramid and profitability read the top rows instead of summing every customer.
+customer_value = Table(
+    "customer_value",
+    metadata,
+    _tenant(),
+    Column("customer_id", Uuid, primary_key=True),
+    _dim("currency", 3),
+    Column("branch_id", String(64), nullable=False),
+    Column("owner_id", String(128), nullable=False),
+    Column("name", Text),
+    Column("known", Boolean, nullable=False),
+    Column("entries", BigInteger, nullable=False),
+    Column("revenue", MONEY, nullable=False),
+    Column("expenses", MONEY, nullable=False),
+    Column("profit", MONEY, nullable=False),  # revenue - expenses, for its index
+)
+_RANKED = (customer_value.c.revenue.desc(), customer_value.c.customer_id)
+Index("ix_customer_value_rank", customer_value.c.tenant_id, customer_value.c.currency, *_RANKED)
+Index(
+    "ix_customer_value_branch_rank",
+    customer_value.c.tenant_id,
+    customer_value.c.currency,
+    customer_value.c.branch_id,
+    *_RANKED,
+)
+Index(
+    "ix_customer_value_owner_rank",
+    customer_value.c.tenant_id,
+    customer_value.c.currency,
+    customer_value.c.owner_id,
+    *_RANKED,
+)
+Index(
+    "ix_customer_value_profit",
+    customer_value.c.tenant_id,
+    customer_value.c.profit.desc(),
+    customer_value.c.customer_id,
+)
+agg_customer_value = _aggregate(
+    "agg_customer_value",
+    _dim("branch_id"),
+    _dim("owner_id", 128),
+    _dim("currency", 3),
+    Column("customers", BigInteger, nullable=False),
+    Column("revenue", MONEY, nullable=False),
+    Column("expenses", MONEY, nullable=False),
+    Column("placeholders", BigInteger, nullable=False),
 )
 agg_campaign_opps = _aggregate(
     "agg_campaign_opportunities",
@@ -550,6 +600,7 @@ AGGREGATE_TABLES = (
     agg_funnel,
     agg_closed,
     agg_customer_money,
+    agg_customer_value,
     agg_campaign_opps,
     agg_campaign_touches,
     agg_products,
@@ -559,4 +610,9 @@ AGGREGATE_TABLES = (
     agg_service,
 )
 # What a rebuild drops and builds again from the topics (with the consumer's inbox).
-READ_MODEL_TABLES = (*ENTITY_TABLES, opportunity_stage_history, *AGGREGATE_TABLES)
+READ_MODEL_TABLES = (
+    *ENTITY_TABLES,
+    opportunity_stage_history,
+    customer_value,
+    *AGGREGATE_TABLES,
+)

@@ -11,13 +11,12 @@ rebuild's swap, or two replicas) queue instead of deadlocking.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import Column, Table, TextClause, TextualSelect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,16 +41,15 @@ def _unnest(columns: Sequence[Column[Any]]) -> str:
     return f"unnest({casts})"
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)  # Decimal, UUID
-
-
 def _rows(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> dict[str, str]:
-    """The rows as one JSON array of objects (JSON columns nest as they are)."""
-    document = [dict(zip(names, row, strict=True)) for row in rows]
-    return {"rows": json.dumps(document, default=_json, separators=(",", ":"))}
+    """The rows as one JSON array of objects (JSON columns nest as they are). pydantic-core
+    writes UUIDs, Decimals (as strings: exact), dates and datetimes natively: a quarter of
+    the time of `json.dumps` with a `default` hook, which was a fifth of a rebuild's CPU.
+    Column names are SQLAlchemy's `quoted_name` (a str subclass): as keys they would take
+    it down its slow path (measured: 26 µs per key instead of 0.15)."""
+    keys = [str(name) for name in names]  # plain str: pydantic-core is slow on subclasses
+    document = [dict(zip(keys, row, strict=True)) for row in rows]
+    return {"rows": to_json(document).decode()}
 
 
 def _from_json(table: Table, columns: Sequence[Column[Any]]) -> str:

@@ -30,7 +30,7 @@ _OWNED = ("tenant_id", "branch_id", "owner_id", "month")
 CUSTOMERS = Aggregate(
     "customer_stage_counts",
     ("tenant_id", "branch_id", "owner_id", "lifecycle_stage"),
-    ("customers", "filled_fields"),
+    ("customers", "filled_fields", "known_fields"),
 )
 CUSTOMER_FLOW = Aggregate("agg_customer_flow", (*_OWNED, "kind", "reason"), ("customers",))
 PIPELINE = Aggregate(
@@ -48,6 +48,14 @@ CUSTOMER_MONEY = Aggregate(
     "agg_customer_money",
     ("tenant_id", "customer_id", "month", "currency"),
     ("entries", "revenue", "won_deals", "expenses"),
+)
+# Moved by `adapters.customer_value`, not by entity contributions: per tenant, branch, owner
+# and currency, the customers with money, the sums, and the customers with revenue known
+# so far only through other services' events (not counted by `customer_stage_counts`).
+CUSTOMER_VALUE = Aggregate(
+    "agg_customer_value",
+    ("tenant_id", "branch_id", "owner_id", "currency"),
+    ("customers", "revenue", "expenses", "placeholders"),
 )
 CAMPAIGN_OPPS = Aggregate(
     "agg_campaign_opportunities",
@@ -99,6 +107,7 @@ AGGREGATES = {
         FUNNEL,
         CLOSED,
         CUSTOMER_MONEY,
+        CUSTOMER_VALUE,
         CAMPAIGN_OPPS,
         CAMPAIGN_TOUCHES,
         PRODUCTS,
@@ -135,8 +144,11 @@ def _customer(s: State) -> Iterator[Contribution]:
     if s["deleted"]:
         return
     t, b, o = s["tenant_id"], s["branch_id"] or "", s["owner_id"] or ""
-    filled = sum(1 for present in (s["filled"] or {}).values() if present)
-    yield CUSTOMERS.name, (t, b, o, s["lifecycle_stage"] or ""), (1, filled)
+    # Completeness counts the standard fields events have stated (filled or empty), not all
+    # ten: a field no event mentioned is unknown here, not empty.
+    reported = s["filled"] or {}
+    filled = sum(1 for present in reported.values() if present)
+    yield CUSTOMERS.name, (t, b, o, s["lifecycle_stage"] or ""), (1, filled, len(reported))
     if s["created_at"] is not None:
         yield CUSTOMER_FLOW.name, (t, b, o, month_of(s["created_at"]), "created", ""), (1,)
     if s["became_customer_at"] is not None:

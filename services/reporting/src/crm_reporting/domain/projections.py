@@ -56,8 +56,17 @@ def projects(payload: type[BaseModel]) -> Callable[[Projection], Projection]:
     return register
 
 
-def _filled(value: str | None) -> bool:
-    return value is not None and value.strip() != ""
+def _filled(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip() != ""
+    return value is not None
+
+
+def _reported(data: Mapping[str, Any]) -> dict[str, bool]:
+    """Filled or not, for each standard field the payload states. Read from the raw data, not
+    the model: `customer.created.v1` carries five of the ten (name, category, industry, phone,
+    e-mail); a producer that adds the others as optional fields gets them counted at once."""
+    return {f: _filled(data[f]) for f in POLICY_FIELDS if f in data}
 
 
 def _belongs(event: CloudEvent, customer_id: UUID) -> dict[str, dict[str, Any]]:
@@ -84,7 +93,6 @@ def _customer_placeholder(event: CloudEvent, customer_id: UUID) -> Patch:
 @projects(c.CustomerCreatedV1)
 def customer_created(event: CloudEvent, d: c.CustomerCreatedV1) -> Output:
     stage = d.lifecycle_stage.value
-    values = {f: getattr(d, f) for f in ("name", "category", "industry", "phone", "email")}
     return [
         Patch(
             e.CUSTOMER.name,
@@ -100,7 +108,7 @@ def customer_created(event: CloudEvent, d: c.CustomerCreatedV1) -> Output:
                     "stage_changed_at": event.time,
                 },
             },
-            items={"filled": {f: _filled(v) for f, v in values.items()}},
+            items={"filled": _reported(event.data)},
             least={"became_customer_at": event.time if stage == "customer" else None},
         )
     ]

@@ -168,7 +168,7 @@ async def read(session: AsyncSession, rebuild_id: UUID) -> s.RebuildRead:
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a window is applied. A window allocates some
+    """Pause Python's cycle collector while windows are applied. A window allocates some
     10^5 short-lived containers (patches, states, rows) that reference counting frees; each
     time they trip the collector's thresholds it scans the whole heap for cycles there are
     none of (measured: about 40 µs per event, a third of the replay's CPU)."""
@@ -179,6 +179,19 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class Window:
+    """A window's records made ready to write: the patches of every event, the events to
+    record in the inbox, and every parsed event (for the sequences)."""
+
+    __slots__ = ("inbox", "pending", "records", "seen")
+
+    def __init__(self, records: Sequence[ConsumerRecord]) -> None:
+        self.records = records
+        self.pending = PendingBatch()
+        self.inbox: list[tuple[ConsumerRecord, CloudEvent]] = []
+        self.seen: list[CloudEvent] = []
 
 
 class Replay:
@@ -209,49 +222,54 @@ class Replay:
         self.consumed = 0
         self.skipped = 0
 
-    async def apply(self, records: Sequence[ConsumerRecord]) -> None:
-        """One window of records, from any partitions, in one transaction."""
+    def prepare(self, records: Sequence[ConsumerRecord]) -> Window:
+        """Parse and project a window (CPU only: runs while the previous window is being
+        written). An event that does not parse or validate is left out and counted."""
         self.consumed += len(records)
-        with _collector_paused():
-            await self._apply(records)
+        return self._prepare(records)
 
-    async def _apply(self, records: Sequence[ConsumerRecord]) -> None:
-        """Apply `records` in one transaction. If the database refuses it (not for being
-        unreachable: a value it cannot store), apply each half on its own, down to the one
-        event at fault, which is left out and counted: the live consumer dead-letters it."""
-        pending = PendingBatch()
-        inbox: list[tuple[ConsumerRecord, CloudEvent]] = []
-        seen: list[CloudEvent] = []
+    def _prepare(self, records: Sequence[ConsumerRecord], *, again: bool = False) -> Window:
+        """(`again`: a half of a refused window, whose bad events were counted already.)"""
+        window = Window(records)
         for record in records:
             try:
                 event = CloudEvent.from_json_bytes(record.value)
             except InvalidEvent as exc:
-                self._skip(record, exc)
+                if not again:
+                    self._skip(record, exc)
                 continue
-            seen.append(event)
+            window.seen.append(event)
             payload = self.payloads.get(event.type)
             if payload is None:
                 continue
             try:
-                pending.add(project(event, payload))
+                window.pending.add(project(event, payload))
             except Exception as exc:
-                self._skip(record, exc)
+                if not again:
+                    self._skip(record, exc)
                 continue
-            inbox.append((record, event))
+            window.inbox.append((record, event))
+        return window
+
+    async def write(self, window: Window) -> None:
+        """Write a prepared window in one transaction. If the database refuses it (not for
+        being unreachable: a value it cannot store), write each half on its own, down to the
+        one event at fault, which is left out and counted: the live consumer dead-letters it."""
         try:
-            await self._write(pending, inbox, seen)
+            await self._write(window.pending, window.inbox, window.seen)
         except Exception as exc:
             if is_transient(exc):
                 raise
+            records = window.records
             if len(records) == 1:
                 self._skip(records[0], exc)
                 return
             half = len(records) // 2
             log.info("rebuild_window_split", records=len(records), error=repr(exc)[:300])
-            await self._apply(records[:half])
-            await self._apply(records[half:])
+            await self.write(self._prepare(records[:half], again=True))
+            await self.write(self._prepare(records[half:], again=True))
             return
-        self.applied += len(inbox)
+        self.applied += len(window.inbox)
 
     async def _write(
         self,
@@ -416,6 +434,7 @@ class Rebuild:
             await self._until(consumer, ends)
             replayed = self.total
             await self._phase("catch_up")
+            await self._analyze()
             await self._until(consumer, await consumer.end_offsets(partitions))
             self.total = replayed  # progress counts what was there when it started
             await self._phase("swap")
@@ -480,35 +499,73 @@ class Rebuild:
         (`to_high_watermark`) the high watermark its first fetch in this call reported if
         that is further. The embedded broker's ListOffsets answers the last record batch's
         base offset + 1, short of the end; fetch responses carry the true high watermark."""
+        with _collector_paused():
+            await self._pipelined(consumer, targets, to_high_watermark)
+
+    async def _pipelined(
+        self,
+        consumer: AIOKafkaConsumer,
+        targets: Mapping[TopicPartition, int],
+        to_high_watermark: bool,
+    ) -> None:
+        """`_until`'s loop. A window is written while the next one is fetched and prepared:
+        the database's work and this process's overlap instead of taking turns (each window
+        still commits after the one before it)."""
         assert self.replay is not None
+        replay = self.replay
         goals = dict(targets)
         observed: set[TopicPartition] = set()
         window: list[ConsumerRecord] = []
         size = self.settings.replay_batch_size
-        while True:
-            fetched = await consumer.getmany(timeout_ms=200, max_records=size)
-            for tp, records in fetched.items():
-                if records:
-                    window += records
-                    self.positions[tp] = max(self.positions[tp], records[-1].offset + 1)
-            if to_high_watermark:
-                for tp in goals.keys() - observed:
-                    high = consumer.highwater(tp)
-                    if high is not None:
-                        observed.add(tp)
-                        if high > goals[tp]:
-                            self.total += high - goals[tp]
-                            goals[tp] = high
-            behind = [tp for tp, goal in goals.items() if self.positions[tp] < goal]
-            if not fetched:
-                for tp in behind:  # nothing came: the position may still have moved on
-                    self.positions[tp] = max(self.positions[tp], await consumer.position(tp))
-            if window and (len(window) >= size or not behind or not fetched):
-                await self.replay.apply(window)
-                window = []
-                await self._heartbeat()
-            if not behind and not window:
-                return
+        writing: asyncio.Task[None] | None = None
+        windows = 0
+        try:
+            while True:
+                fetched = await consumer.getmany(timeout_ms=200, max_records=size)
+                for tp, records in fetched.items():
+                    if records:
+                        window += records
+                        self.positions[tp] = max(self.positions[tp], records[-1].offset + 1)
+                if to_high_watermark:
+                    for tp in goals.keys() - observed:
+                        high = consumer.highwater(tp)
+                        if high is not None:
+                            observed.add(tp)
+                            if high > goals[tp]:
+                                self.total += high - goals[tp]
+                                goals[tp] = high
+                behind = [tp for tp, goal in goals.items() if self.positions[tp] < goal]
+                if not fetched:
+                    for tp in behind:  # nothing came: the position may still have moved on
+                        self.positions[tp] = max(self.positions[tp], await consumer.position(tp))
+                if window and (len(window) >= size or not behind or not fetched):
+                    prepared = replay.prepare(window)
+                    window = []
+                    if writing is not None:
+                        await writing
+                    windows += 1
+                    if windows % 16 == 0:  # now and then, for cycles (some 8% of CPU each time)
+                        gc.collect(0)
+                    writing = asyncio.create_task(replay.write(prepared))
+                    await self._heartbeat()
+                if not behind and not window:
+                    break
+            if writing is not None:
+                await writing
+                writing = None
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
+
+    async def _analyze(self) -> None:
+        """Statistics for the new tables (they keep them through the swap): without them the
+        planner takes each for a few rows, and the reports' first plans after a rebuild
+        were nested loops over tens of thousands of rows."""
+        async with self.sessions() as session, session.begin():
+            for table in SWAPPED:
+                await session.execute(text(f'ANALYZE {NEW_SCHEMA}."{table}"'))
 
     async def _swap(self, consumer: AIOKafkaConsumer) -> None:
         """Lock the current tables, let the replay pass what the live consumer applied, then

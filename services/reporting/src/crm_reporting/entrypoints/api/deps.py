@@ -45,7 +45,7 @@ def _month(value: str | None) -> date | None:
     return date(int(year), int(month), 1)
 
 
-def report_filters(
+async def report_filters(
     branch: Annotated[str | None, Query(max_length=64, description="Only this branch.")] = None,
     owner: Annotated[
         str | None, Query(max_length=128, description="Only this owner (rep, agent).")
@@ -74,7 +74,7 @@ def grouping(allowed: tuple[str, ...], default: str) -> Any:
     """A `group_by` query parameter: a comma-separated subset of `allowed`."""
     names = {"branch": "branch_id", "owner": "owner_id"}
 
-    def parse(
+    async def parse(
         group_by: Annotated[
             str,
             Query(

@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from servicekit.paging import PageParams, page_params
 
-from crm_reporting import views
+from crm_reporting import value, views
 from crm_reporting.entrypoints.api import schemas as s
 from crm_reporting.entrypoints.api.deps import (
     CSV,
@@ -165,7 +165,7 @@ async def value_pyramid(
 ) -> object:
     """Customers ranked by revenue (won deals closed in the period) into VIP (top 1%), large
     (next 4%), medium (next 15%) and small, with each tier's share of revenue."""
-    report = await views.value_pyramid(session, principal, filters, currency)
+    report = await value.value_pyramid(session, principal, filters, currency)
     return render(request, report, "value-pyramid")
 
 
@@ -179,7 +179,7 @@ async def profitability(
 ) -> object:
     """Per customer: revenue (won deals) minus approved expenses recorded against it, in the
     period; sortable by profit, revenue, expenses, name."""
-    report = await views.profitability(session, principal, filters, page)
+    report = await value.profitability(session, principal, filters, page)
     return render(request, report, "profitability")
 
 

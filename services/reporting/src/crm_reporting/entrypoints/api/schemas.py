@@ -219,7 +219,13 @@ class ActivityRow(Schema):
     tasks_overdue: int = Field(description="Reported overdue and not done.")
     customers: int = Field(description="Customers the rep owns now.")
     completeness: float | None = Field(
-        description="Share of the ten standard fields filled, averaged over those customers."
+        description=(
+            "Share of the standard fields (name, category, industry, phone, fax, e-mail, "
+            "contact, postal code, address, website) filled on those customers, counting "
+            "the fields the customers service's events have stated: its `customer.created` "
+            "event states name, category, industry, phone and e-mail; the others count once "
+            "an update names them."
+        )
     )
 
 
