@@ -80,11 +80,27 @@ RECORD_BATCH = text(
 ).columns(event_id=Uuid, source=Text, aggregate=Text, last_sequence=BigInteger)
 
 
+# SQLSTATEs of a database that is away or busy, not of an event it cannot take: connection
+# exceptions (class 08), shutting down or starting up (57P01-57P03: a restart), too many
+# connections, and the serialization failures and deadlocks a retry resolves.
+TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "40001", "40P01")
+
+
+def _sqlstate(exc: BaseException) -> str:
+    for error in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
 def is_transient(exc: BaseException) -> bool:
     """Infrastructure trouble (retry forever), as opposed to a handler that cannot apply."""
     if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return _sqlstate(exc).startswith(TRANSIENT_SQLSTATES)
 
 
 class IdempotentConsumer:

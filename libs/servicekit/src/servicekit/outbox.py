@@ -237,7 +237,9 @@ async def republish_since(conn: asyncpg.Connection, since: datetime | None = Non
 async def broker_end_offsets(settings: ServiceSettings, topics: list[str]) -> dict[str, int]:
     """Sum of the end offsets (messages ever written) of each topic's partitions; a topic
     the broker does not know counts 0."""
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(
+        **settings.kafka_client_options(), request_timeout_ms=5000, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         await consumer.topics()
@@ -247,9 +249,32 @@ async def broker_end_offsets(settings: ServiceSettings, topics: list[str]) -> di
             for p in consumer.partitions_for_topic(topic) or ()
         ]
         ends = await consumer.end_offsets(partitions) if partitions else {}
+        if any(ends.values()):
+            ends = await _last_records_read(consumer, ends)
     finally:
         await consumer.stop()
     totals = dict.fromkeys(topics, 0)
     for tp, end in ends.items():
         totals[tp.topic] += end
     return totals
+
+
+async def _last_records_read(
+    consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int], timeout_s: float = 5.0
+) -> dict[TopicPartition, int]:
+    """The end offsets, checked by reading the record before each: the embedded broker
+    (Tansu) answers ListOffsets with its last batch's base offset + 1, short of the batch's
+    other records, so each partition's end is where its last batch really ends."""
+    ends = dict(ends)
+    pending = [tp for tp, end in ends.items() if end > 0]
+    consumer.assign(pending)
+    for tp in pending:
+        consumer.seek(tp, ends[tp] - 1)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while pending and asyncio.get_running_loop().time() < deadline:
+        fetched = await consumer.getmany(*pending, timeout_ms=500)
+        for tp, records in fetched.items():
+            if records:
+                ends[tp] = max(ends[tp], records[-1].offset + 1)
+                pending.remove(tp)
+    return ends
