@@ -22,9 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.markup import escape
-from rich.table import Table
 
 from crm_local.console import make_console
 from crm_local.home import Home
@@ -316,20 +314,17 @@ def dlq_list(
     if not letters:
         console.print("no dead-lettered events")
         return
-    table = Table(box=box.SIMPLE_HEAD, title=f"{len(letters)} dead-lettered events")
-    for column in ("at", "topic", "consumer", "event id", "type", "tenant", "error"):
-        table.add_column(column, overflow="fold")
+    console.print(f"[bold]{len(letters)} dead-lettered events[/]", highlight=False)
     for d in letters:
-        table.add_row(
-            d.dead_lettered_at[:19],
-            f"{d.topic}[{d.original_partition}]@{d.original_offset}",
-            d.consumer or "-",
-            d.event_id or "-",
-            d.event_type or "-",
-            d.tenant or "-",
-            escape((d.error or "-")[:300]),
+        console.print(
+            f"\n[bold]{d.event_id or '?'}[/] {escape(d.event_type or 'not a CloudEvent')} "
+            f"(tenant {escape(d.tenant or '?')})\n"
+            f"  from {escape(d.topic)}[{d.original_partition}]@{d.original_offset}, "
+            f"given up by {escape(d.consumer or '?')} at {d.dead_lettered_at[:19]}\n"
+            f"  [red]error:[/] {escape(d.error or '-')}",
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(table)
 
 
 @dlq_app.command("retry")
