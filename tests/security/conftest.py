@@ -99,6 +99,10 @@ async def on_loopback(app: Any) -> AsyncIterator[str]:
         await task
 
 
+# The tenant of the platform operator (reporting rebuilds): no company the tests make.
+OPERATOR_TENANT = "t-platform-operator"
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(infra: TestInfra) -> AsyncIterator[Stack]:
     """All five services, consumers running (manual assignment, from the end of topics),
@@ -108,7 +112,9 @@ async def stack(infra: TestInfra) -> AsyncIterator[Stack]:
         for name, module in SERVICES.items():
             app_module = importlib.import_module(f"{module}.app")
             url = await infra.migrated_database(name, app_module.MIGRATIONS)
-            extra = {}
+            extra: dict[str, Any] = {}
+            if name == "reporting":  # a platform of several companies, run by an operator
+                extra = {"operator_tenant": OPERATOR_TENANT}
             if name == "notifications":
                 extra = {
                     "customers_url": started["customers"].url,
@@ -122,6 +128,11 @@ async def stack(infra: TestInfra) -> AsyncIterator[Stack]:
             service.url = await exits.enter_async_context(on_loopback(app))
             started[name] = service
         yield Stack(infra, started)
+
+
+@pytest.fixture(scope="session")
+def operator_tenant() -> str:
+    return OPERATOR_TENANT
 
 
 @pytest.fixture

@@ -230,24 +230,11 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /snapshots": {ADMIN, CEO, MGR, STRANGER},
     "GET /snapshots": COLLECTION,
     "GET /snapshots/{snapshot_id}": STAFF,
-    "POST /rebuilds": {ADMIN},
-    "GET /rebuilds/{rebuild_id}": {ADMIN},
+    # platform operations: only the operator's own administrators (conftest.OPERATOR_TENANT)
+    "POST /rebuilds": set(),
+    "GET /rebuilds/{rebuild_id}": set(),
 }
 EXPECTED = {route: (v if isinstance(v, str) else frozenset(v)) for route, v in EXPECTED.items()}
-
-# Cells where the service does not do what the table says: each is a bug, reported, and
-# proven by test_known_access_bug (xfail, strict: it fails once the bug is fixed, and then
-# the entry goes).
-KNOWN_BUGS: dict[str, tuple[str, set[tuple[str, str]]]] = {
-    "reporting-rebuilds-cross-tenants": (
-        "POST /rebuilds drops and rebuilds the read models of every tenant, and GET "
-        "/rebuilds/{id} shows any rebuild: the admin of any tenant may do both "
-        "(services/reporting/src/crm_reporting/entrypoints/api/admin.py: OperatorDep is a "
-        "tenant's admin; rebuild.start/read are not scoped by tenant). Fix: a platform-operator "
-        "role (or scope the rebuild and its record to the caller's tenant).",
-        {("POST /rebuilds", STRANGER), ("GET /rebuilds/{rebuild_id}", STRANGER)},
-    ),
-}
 
 
 # -- how each route is called ------------------------------------------------------------------
@@ -869,14 +856,14 @@ class Matrix:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def matrix(stack: Any) -> Matrix:
+async def matrix(stack: Any, operator_tenant: str) -> Matrix:
     began = asyncio.get_running_loop().time()
     table = routes(stack)
     worlds = [World(caller, f"t-matrix-{uuid.uuid4().hex[:8]}") for caller in CALLERS]
     await asyncio.gather(*(Builder(stack, w).build() for w in worlds))
-    # One rebuild of reporting to look at (rebuilds are not per tenant).
+    # One rebuild of reporting to look at, started by the platform operator.
     rebuild = await stack.client("reporting").post(
-        "/rebuilds", headers=stack.headers(ADMIN, tenant=worlds[0].tenant)
+        "/rebuilds", headers=stack.headers(ADMIN, tenant=operator_tenant)
     )
     assert rebuild.status_code == 202, rebuild.text
     for w in worlds:
@@ -899,13 +886,6 @@ def expected_outcome(route: str, caller: str) -> str:
     return "allow" if caller in rule else "deny"
 
 
-def known(route: str, caller: str) -> str | None:
-    for bug, (_, cells) in KNOWN_BUGS.items():
-        if (route, caller) in cells:
-            return bug
-    return None
-
-
 @pytest.mark.timeout(600)
 async def test_every_route_has_a_stated_rule(matrix: Matrix) -> None:
     unknown = sorted({r.key for r in matrix.routes} - set(EXPECTED))
@@ -919,7 +899,7 @@ async def test_every_caller_gets_what_the_table_says_on_every_route(
 ) -> None:
     wrong, errors, leaked = [], [], []
     for cell in matrix.cells:
-        if cell.route not in EXPECTED or known(cell.route, cell.caller):
+        if cell.route not in EXPECTED:
             continue
         if cell.outcome in ("error", "invalid"):
             errors.append(f"{cell.route} as {cell.caller}: {cell.status}")
@@ -949,22 +929,3 @@ async def test_every_caller_gets_what_the_table_says_on_every_route(
 
 async def test_denied_calls_change_nothing(matrix: Matrix) -> None:
     assert matrix.changed == {}
-
-
-@pytest.mark.parametrize(
-    "bug",
-    [
-        pytest.param(bug, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for bug, (reason, _) in KNOWN_BUGS.items()
-    ],
-)
-async def test_known_access_bug(matrix: Matrix, bug: str) -> None:
-    """Each known bug's cells, against the table: red (xfail) until the bug is fixed."""
-    _, cells = KNOWN_BUGS[bug]
-    found = {(c.route, c.caller): c for c in matrix.cells}
-    wrong = [
-        f"{route} as {caller}: {found[route, caller].status}"
-        for route, caller in sorted(cells)
-        if found[route, caller].outcome != expected_outcome(route, caller)
-    ]
-    assert wrong == []

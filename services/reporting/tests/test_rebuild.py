@@ -149,6 +149,19 @@ async def test_only_an_administrator_rebuilds(second, tokens):
     assert response.status_code == 403
 
 
+async def test_on_a_platform_of_several_companies_only_the_operators_admins_rebuild(infra, tokens):
+    url = await infra.migrated_database("reporting", MIGRATIONS)
+    settings = infra.settings(ReportingSettings, database_url=url, operator_tenant="t-ops")
+    async with running_service(create_app, settings) as (_, client):
+        company_admin = tokens(f"t-{uuid.uuid4().hex[:8]}", "admin")
+        refused = await client.post("/rebuilds", headers=company_admin)
+        peeking = await client.get(f"/rebuilds/{uuid.uuid4()}", headers=company_admin)
+        operator = await client.get(f"/rebuilds/{uuid.uuid4()}", headers=tokens("t-ops", "admin"))
+    assert (refused.status_code, peeking.status_code) == (403, 403)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert operator.status_code == 404  # let through: there is no such rebuild
+
+
 async def test_an_event_the_rebuild_cannot_store_is_left_out_and_counted(
     second, scenario, feed, tokens
 ):

@@ -17,3 +17,7 @@ class ReportingSettings(ServiceSettings):
     # A running rebuild whose heartbeat is older than this is taken as dead (its process
     # stopped); a new one may start.
     rebuild_stale_after_s: float = Field(default=120, gt=0)
+    # A rebuild replays every tenant's events: on a platform that serves several companies
+    # only the administrators of this (the operator's own) tenant may start or follow one.
+    # None: one company per platform (the embedded default), its administrators may.
+    operator_tenant: str | None = None

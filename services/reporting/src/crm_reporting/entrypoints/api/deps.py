@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from servicekit.app import SessionsDep
+from servicekit.app import RuntimeDep, SessionsDep
 from servicekit.auth import Principal, Role, require_roles
-from servicekit.errors import FieldError, InvalidInput
+from servicekit.errors import FieldError, Forbidden, InvalidInput
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_reporting.views import Filters
@@ -33,7 +33,21 @@ ReaderDep = Annotated[
 ]
 ManagerDep = Annotated[Principal, require_roles(Role.ADMIN, Role.EXECUTIVE, Role.BRANCH_MANAGER)]
 AdminDep = Annotated[Principal, require_roles(Role.ADMIN, Role.EXECUTIVE)]
-OperatorDep = Annotated[Principal, require_roles(Role.ADMIN)]
+AnyAdminDep = Annotated[Principal, require_roles(Role.ADMIN)]
+
+
+async def get_operator(principal: AnyAdminDep, runtime: RuntimeDep) -> Principal:
+    """An administrator allowed platform operations (see ReportingSettings.operator_tenant)."""
+    operator_tenant = getattr(runtime.settings, "operator_tenant", None)
+    if operator_tenant is not None and principal.tenant != operator_tenant:
+        raise Forbidden(
+            "Rebuilds replay every company's events: only the platform operator's "
+            "administrators start or follow them."
+        )
+    return principal
+
+
+OperatorDep = Annotated[Principal, Depends(get_operator)]
 
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
