@@ -88,6 +88,8 @@ class DemoUser:
 
 DEMO_TENANT = "demo"
 DEMO_BRANCHES = ("north", "south")
+# The demo company's staff: the users `crm token` knows and the ones `crm seed --demo` loads
+# (a manager, an agent and five reps per branch).
 DEMO_USERS: dict[str, DemoUser] = {
     u.name: u
     for u in (
@@ -100,6 +102,10 @@ DEMO_USERS: dict[str, DemoUser] = {
         DemoUser("agent", ("service_agent",), "north"),
         DemoUser("marketer", ("marketing",), None),
         DemoUser("integrator", ("integrator",), None),
+        DemoUser("south-mgr", ("branch_manager",), "south"),
+        DemoUser("south-agent", ("service_agent",), "south"),
+        *(DemoUser(f"north-rep{n}", ("sales_rep",), "north") for n in range(3, 6)),
+        *(DemoUser(f"south-rep{n}", ("sales_rep",), "south") for n in range(2, 6)),
     )
 }
 

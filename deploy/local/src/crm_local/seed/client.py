@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import httpx
 # How long one request may keep failing in a retryable way before the seed gives up.
 PATIENCE_S = 180.0
 LAGGING_FIELDS = frozenset({"customer_id", "contact_id", "segment_id"})
+_ID = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)(?=/|$)")
 
 
 class SeedError(RuntimeError):
@@ -34,6 +36,16 @@ class Stats:
     replayed: int = 0
     lag_waits: int = 0
     by_service: dict[str, int] = field(default_factory=dict)
+    # "POST sales /opportunities/{id}/stage" -> [requests, seconds spent waiting for answers]
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+
+    def count(self, method: str, service: str, path: str, seconds: float) -> None:
+        self.requests += 1
+        self.by_service[service] = self.by_service.get(service, 0) + 1
+        kind = f"{method} {service} {_ID.sub('/{id}', path.split('?')[0])}"
+        tally = self.by_kind.setdefault(kind, [0, 0.0])
+        tally[0] += 1
+        tally[1] += seconds
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:
@@ -231,12 +243,13 @@ class Api:
             wait = delay
             try:
                 async with self._slots[service]:
-                    self.stats.requests += 1
-                    by = self.stats.by_service
-                    by[service] = by.get(service, 0) + 1
-                    response = await client.request(
-                        method, path, json=body, content=content, params=params, headers=sent
-                    )
+                    sent_at = time.monotonic()
+                    try:
+                        response = await client.request(
+                            method, path, json=body, content=content, params=params, headers=sent
+                        )
+                    finally:
+                        self.stats.count(method, service, path, time.monotonic() - sent_at)
             except httpx.TransportError as exc:
                 failure = f"{type(exc).__name__}: {exc}"
             else:

@@ -23,7 +23,7 @@ def seed(
     size: Annotated[
         SizeChoice,
         typer.Option(
-            help="small: 150 customers; medium: 2,000 (about 15,000 requests); large: 10,000."
+            help="small: 150 customers; medium: 2,000 (about 14,600 requests); large: 10,000."
         ),
     ] = SizeChoice.medium,
     seed_value: Annotated[
@@ -106,6 +106,13 @@ def seed(
             f"for events), answered from an earlier run's key {stats.replayed}",
             highlight=False,
         )
+        console.print("  requests by kind (count, seconds waited for answers):", highlight=False)
+        ranked = sorted(stats.by_kind.items(), key=lambda kv: kv[1][1], reverse=True)
+        for kind, (n, seconds) in ranked:
+            console.print(
+                f"    {int(n):6d} {seconds:8.1f} s  {seconds / n * 1000:6.0f} ms/each  {kind}",
+                highlight=False,
+            )
     if result.settle_seconds is None:
         console.print("[yellow]some events are still being applied: reports fill in shortly")
     else:

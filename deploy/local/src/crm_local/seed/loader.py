@@ -506,26 +506,28 @@ class Seeder:
                     user=worker,
                     key=self.key("interaction-close", cid, n),
                 )
+        # The customer as this run found it (logging interactions leaves its version alone;
+        # if something else changed it since, the change is retried on the version read anew).
+        path = f"/customers/{cid}"
         if customer.final_stage != customer.stage:
-            current = await self.api.get("customers", f"/customers/{cid}", user="admin")
-            if current["lifecycle_stage"] != customer.final_stage:
-                await self.api.post(
+            if row["lifecycle_stage"] != customer.final_stage:
+                row = await self.api.post(
                     "customers",
-                    f"/customers/{cid}/lifecycle",
+                    f"{path}/lifecycle",
                     user=worker,
                     key=self.key("lifecycle", cid),
                     body={"stage": customer.final_stage, "reason": customer.reason},
-                    version=current["version"],
+                    version=row["version"],
+                    refresh=path,
                 )
                 self._made("lifecycle")
             else:
                 self._had("lifecycle")
         if customer.ownership and customer.ownership[0] == "release":
-            current = await self.api.get("customers", f"/customers/{cid}", user="admin")
-            if current["owner_id"] == customer.owner:
+            if row["owner_id"] == customer.owner:
                 await self.api.post(
                     "customers",
-                    f"/customers/{cid}/release",
+                    f"{path}/release",
                     user=worker,
                     key=self.key("release", cid),
                 )
@@ -1097,7 +1099,7 @@ class Seeder:
         else:
             self._had("tickets")
         tid, status = record["id"], record["status"]
-        version: int | None = record["version"]
+        version = int(record["version"])
         if status == "new" and plan.reply is not None:
             await self.api.post(
                 "service-desk",
@@ -1106,7 +1108,9 @@ class Seeder:
                 key=self.key("ticket-reply", plan.index),
                 body={"body": plan.reply},
             )
-            status, version = "open", None  # the reply answered it: a new version
+            # The reply is recorded and, as the first response, opens the ticket: two versions
+            # on (read anew if something else changed it meanwhile).
+            status, version = "open", version + 2
         path = STATUS_PATH[plan.status]
         if STATUS_ORDER.index(status) >= STATUS_ORDER.index(plan.status):
             path = []  # there already (or beyond: somebody worked on it since)
@@ -1121,7 +1125,7 @@ class Seeder:
                 version=version,
                 refresh=f"/tickets/{tid}",
             )
-            version = changed["version"]
+            version = int(changed["version"])
         if plan.survey is not None and plan.contact is not None:
             score, comment = plan.survey
             await self.api.post(

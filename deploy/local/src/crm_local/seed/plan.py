@@ -19,6 +19,8 @@ from itertools import accumulate
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
+from servicekit.keys import DEMO_USERS
+
 from crm_local.seed import catalog, texts
 from crm_local.seed.names import Company, Names, Person, staff_name
 
@@ -320,21 +322,11 @@ class Plan:
 
 # -- users --------------------------------------------------------------------------------
 
-# The foundation's demo users (servicekit.keys.DEMO_USERS) and the ones the seed adds: a
-# manager and an agent for the south branch, and reps up to five per branch.
-EXTRA_USERS: Final = (
-    ("south-mgr", ("branch_manager",), "south"),
-    ("south-agent", ("service_agent",), "south"),
-    *((f"north-rep{n}", ("sales_rep",), "north") for n in range(3, 6)),
-    *((f"south-rep{n}", ("sales_rep",), "south") for n in range(2, 6)),
-)
-
 
 def _users(rng: random.Random) -> list[User]:
-    from servicekit.keys import DEMO_USERS
-
+    """The demo company's staff (servicekit.keys.DEMO_USERS, the users `crm token` knows),
+    with a name and an e-mail address each."""
     people = [(u.name, u.roles, u.branch) for u in DEMO_USERS.values()]
-    people += [(name, roles, branch) for name, roles, branch in EXTRA_USERS]
     users, seen = [], set()
     for user_id, roles, branch in people:
         while True:
