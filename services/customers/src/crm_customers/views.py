@@ -10,7 +10,7 @@ from crm_contracts.customers import LifecycleStage
 from servicekit.auth import Principal
 from servicekit.errors import NotFound
 from servicekit.paging import Page, PageParams, fetch_page, order_by
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, any_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customers.adapters.orm import (
@@ -74,7 +74,7 @@ class CustomerFilter:
         if self.industry is not None:
             where.append(func.lower(c.industry) == self.industry.lower())
         if self.tag is not None:
-            where.append(c.tags.any(self.tag))
+            where.append(literal(self.tag) == any_(c.tags))
         if self.in_pool is not None:
             where.append(c.owner_id.is_(None) if self.in_pool else c.owner_id.is_not(None))
         if self.q:
