@@ -207,6 +207,9 @@ async def test_lists_filter_sort_and_page(customers, auth, new_customer):
     ] == ["alpha", "Bravo"]
     searched = (await customers.get("/customers?q=elt", headers=admin)).json()
     assert [c["name"] for c in searched["items"]] == ["Delta"]
+    await new_customer(name="Echo", tags=["vip", "zhejiang"])
+    tagged = (await customers.get("/customers?tag=zhejiang", headers=admin)).json()
+    assert [c["name"] for c in tagged["items"]] == ["Echo"]
     bad = await customers.get("/customers?sort=password", headers=admin)
     assert bad.status_code == 422
     too_big = await customers.get("/customers?limit=1000000", headers=admin)
