@@ -28,7 +28,7 @@ from bench.crmup import Platform
 from bench.httpload import RequestSpec, paced
 from bench.report import Row, fmt_ms, percentile
 
-FETCH_WAIT_MS = 10  # what crm_local.services gives every consumer
+FETCH_WAIT_MS = 10  # what crm_local.services gives reporting
 SECTION = "2 event latency"
 CHANNEL = "bench_visible"
 TENANT = "bench-latency"

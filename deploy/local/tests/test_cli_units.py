@@ -93,19 +93,21 @@ def test_a_service_is_configured_only_through_its_own_prefixed_variables() -> No
     assert not any(k.startswith(("CUSTOMERS_", "SALES_")) for k in env)
 
 
-def test_consumers_wait_briefly_on_the_embedded_broker_unless_told_otherwise() -> None:
-    def fetch_wait(base: dict[str, str]) -> str:
+def test_reporting_waits_briefly_on_the_embedded_broker_unless_told_otherwise() -> None:
+    def fetch_wait(service: str, base: dict[str, str]) -> str | None:
+        spec = service_named(service)
         env = service_env(
-            service_named("reporting"),
-            database_url="postgresql+asyncpg://postgres@127.0.0.1:5555/crm_reporting",
+            spec,
+            database_url="postgresql+asyncpg://postgres@127.0.0.1:5555/crm",
             kafka_bootstrap="127.0.0.1:9999",
             jwks_file=Path("/keys/jwks.json"),
             base=base,
         )
-        return env["REPORTING_CONSUMER_FETCH_MAX_WAIT_MS"]
+        return env.get(f"{spec.env_prefix}CONSUMER_FETCH_MAX_WAIT_MS")
 
-    assert fetch_wait({}) == "10"
-    assert fetch_wait({"REPORTING_CONSUMER_FETCH_MAX_WAIT_MS": "100"}) == "100"
+    assert fetch_wait("reporting", {}) == "10"
+    assert fetch_wait("reporting", {"REPORTING_CONSUMER_FETCH_MAX_WAIT_MS": "100"}) == "100"
+    assert fetch_wait("sales", {}) is None  # the services' own default (30 ms)
 
 
 def test_the_service_environment_is_accepted_by_the_services_own_settings(
