@@ -8,7 +8,6 @@ broker's topics; reporting is compared through its HTTP report (its tables are i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import inspect
 import json
@@ -569,19 +568,3 @@ async def reporting_summary(platform: FaultPlatform, tenant: str) -> dict[tuple[
     return {
         (r["branch_id"], r["lifecycle_stage"]): r["customers"] for r in response.json()["items"]
     }
-
-
-@pytest.fixture
-def terminal(request: pytest.FixtureRequest) -> Any:
-    """`terminal(line)` writes past pytest's output capture: the counts a run reports."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-
-    def write(line: str) -> None:
-        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            if reporter is not None:
-                reporter.write_line(line)
-            else:
-                print(line)
-
-    return write

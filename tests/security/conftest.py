@@ -149,19 +149,3 @@ def bearer(stack: Stack, tenant: str) -> Callable[..., dict[str, str]]:
         return stack.headers(user, tenant=tenant, **claims)
 
     return headers
-
-
-@pytest.fixture
-def terminal(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """`terminal(line)` writes past pytest's output capture: the figures a run reports."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-
-    def write(line: str) -> None:
-        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            if reporter is not None:
-                reporter.write_line(line)
-            else:
-                print(line)
-
-    return write

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
@@ -22,3 +23,20 @@ async def infra() -> AsyncIterator[TestInfra]:
 def tenant() -> str:
     """A tenant of its own per test: tests share databases, never data."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def terminal(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """`terminal(line)` writes past pytest's output capture: the counts and figures a test
+    reports (chaos counts, access matrix size) show in every run, not only on failure."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if reporter is not None:
+                reporter.write_line(line)
+            else:
+                print(line)
+
+    return write
