@@ -532,11 +532,14 @@ async def test_a_bad_filter_is_refused_with_the_field_named(story, reporting, to
     bad_group = await reporting.get(
         "/reports/pipeline", params={"group_by": "colour"}, headers=headers
     )
+    year_zero = await reporting.get("/reports/funnel", params={"to": "0000-01"}, headers=headers)
     backwards = await reporting.get(
         "/reports/sales", params={"from": "2026-05", "to": "2026-01"}, headers=headers
     )
 
     assert bad_month.status_code == 422
+    assert year_zero.status_code == 422
+    assert year_zero.json()["errors"][0]["field"] == "to"
     assert bad_group.status_code == 422
     assert bad_group.json()["errors"][0]["field"] == "group_by"
     assert backwards.status_code == 422

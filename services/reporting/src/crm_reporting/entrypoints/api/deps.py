@@ -49,7 +49,8 @@ async def get_operator(principal: AnyAdminDep, runtime: RuntimeDep) -> Principal
 
 OperatorDep = Annotated[Principal, Depends(get_operator)]
 
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# Years 1000-9999 (a date has no year 0: fuzzing found `0000-01` answered 500).
+MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 
 
 def _month(value: str | None) -> date | None:
