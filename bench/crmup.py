@@ -20,16 +20,6 @@ from bench import procstat
 SERVICES = ("customers", "sales", "service-desk", "notifications", "reporting")
 
 
-class _CrmUp(CrmUp):
-    def __init__(self, home: Path, extra_env: dict[str, str]) -> None:
-        super().__init__(home)
-        self.extra_env = extra_env
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**super().env, **self.extra_env}
-
-
 @dataclass
 class StartTimes:
     wall_s: float  # spawn to the ready line, as a user waits
@@ -43,7 +33,7 @@ class Platform:
 
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-        self.up = _CrmUp(self.root / "home", extra_env or {})
+        self.up = CrmUp(self.root / "home", extra_env)
         self.started: StartTimes | None = None
 
     async def __aenter__(self) -> Platform:

@@ -63,14 +63,6 @@ def tuned_env() -> dict[str, str]:
 class FaultPlatform(CrmUp):
     """`crm up` with tuned services, and the handles a fault test needs."""
 
-    def __init__(self, home: Path, extra_env: dict[str, str]) -> None:
-        super().__init__(home)
-        self.extra_env = extra_env
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**super().env, **self.extra_env}
-
     def url(self, service: str) -> str:
         return str(self.run_info()["services"][service]["url"])
 

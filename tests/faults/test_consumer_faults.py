@@ -19,37 +19,19 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from crm_contracts import CloudEvent, dlq_topic, new_event
-from crm_contracts.customers import CustomerCreatedV1, LifecycleStage
+from crm_contracts import CloudEvent, dlq_topic
+from crm_contracts.customers import CustomerCreatedV1
 from servicekit.consumer import EventHandlers, IdempotentConsumer
 from servicekit.db import create_engine, create_session_factory
 from servicekit.kafka import ProducerHolder, ensure_topics
 from servicekit.migrations import install_platform_tables
 from servicekit.settings import ServiceSettings
 from servicekit.testing import TestInfra, read_events
+from servicekit.testing.events import customer_created
 from sqlalchemy import text
 
 PROBE = Path(__file__).with_name("consumer_probe.py")
 EVENTS = 200
-
-
-def customer_created(tenant: str) -> CloudEvent:
-    customer_id = uuid.uuid4()
-    return new_event(
-        CustomerCreatedV1(
-            customer_id=customer_id,
-            name="Probe",
-            kind="company",
-            lifecycle_stage=LifecycleStage.LEAD,
-            owner_id=None,
-            created_by="tester",
-        ),
-        tenant=tenant,
-        branch="north",
-        partition_key=str(customer_id),
-        subject=f"customer/{customer_id}",
-        sequence=1,
-    )
 
 
 async def publish(bootstrap: str, topic: str, events: list[CloudEvent]) -> None:

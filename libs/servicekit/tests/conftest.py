@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from crm_contracts import CloudEvent, new_event
-from crm_contracts.customers import CustomerCreatedV1, LifecycleStage
 from servicekit.db import create_engine, create_session_factory
 from servicekit.migrations import install_platform_tables
 from servicekit.settings import ServiceSettings
 from servicekit.testing import TestInfra
+from servicekit.testing.events import customer_created
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -59,25 +58,6 @@ async def platform_db(infra: TestInfra) -> AsyncIterator[PlatformDb]:
         yield PlatformDb(settings, engine, create_session_factory(engine))
     finally:
         await engine.dispose()
-
-
-def customer_created(tenant: str, name: str = "Acme", sequence: int = 1) -> CloudEvent:
-    customer_id = uuid.uuid4()
-    return new_event(
-        CustomerCreatedV1(
-            customer_id=customer_id,
-            name=name,
-            kind="company",
-            lifecycle_stage=LifecycleStage.LEAD,
-            owner_id=None,
-            created_by="tester",
-        ),
-        tenant=tenant,
-        branch="north",
-        partition_key=str(customer_id),
-        subject=f"customer/{customer_id}",
-        sequence=sequence,
-    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,9 @@ def descendants(root: int) -> set[int]:
 class CrmUp:
     """One `crm up` run: its output is collected by a thread so nothing blocks on the pipe."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, extra_env: Mapping[str, str] | None = None) -> None:
         self.home = home
+        self.extra_env = dict(extra_env or {})  # e.g. service tuning knobs (<PREFIX>_...)
         self.base_port, self.broker_port, self.pg_port, self.smtp_port = pick_ports()
         self.proc: subprocess.Popen[bytes] | None = None
         self._output: list[str] = []
@@ -85,7 +87,12 @@ class CrmUp:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "CRM_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        return {
+            **os.environ,
+            **self.extra_env,
+            "CRM_HOME": str(self.home),
+            "PYTHONUNBUFFERED": "1",
+        }
 
     @property
     def output(self) -> str:
